@@ -1,0 +1,1 @@
+"""Checkpoint Warehouse: validated monthly extracts, dbt models and the monthly publication."""
