@@ -1,0 +1,283 @@
+"""Ingest every new delivery of a landing folder into the build database.
+
+Each delivery is read, validated (our contract-driven validator, then the GX gate) and
+committed in one DuckDB transaction together with its reconciliation row, so a crash
+leaves no trace of it and the next run simply takes it again. Its fate is decided once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipelines.contracts import Table, load_contract
+from pipelines.ingest import expectations
+from pipelines.ingest.discovery import LandedFile, scan_landing
+from pipelines.ingest.readers import DeliveryRejected, read_delivery
+from pipelines.ingest.store import ensure_schema, key_text_sql, open_restricted, raw_columns
+from pipelines.ingest.validate import (
+    SheetOutcome,
+    check_header,
+    reference_connection,
+    rows_for_warehouse,
+    validate_sheet,
+)
+
+
+class GateFailed(RuntimeError):
+    """GX found invalid values in rows our validator passed: a defect, so nothing is committed."""
+
+
+@dataclass
+class DeliveryResult:
+    file_name: str
+    sha256: str
+    status: str
+    source: str | None = None
+    month: str | None = None
+    version: int | None = None
+    rows_read: int | None = None
+    rows_loaded: int | None = None
+    rows_quarantined: int | None = None
+    rows_duplicate: int | None = None
+    reason: str | None = None
+    events: list[tuple[str, str, str]] = field(default_factory=list)  # (event, severity, detail)
+
+
+@dataclass
+class IngestReport:
+    results: list[DeliveryResult] = field(default_factory=list)
+
+    @property
+    def new_deliveries(self) -> list[DeliveryResult]:
+        return [r for r in self.results if r.status != "ignored"]
+
+    @property
+    def rejected(self) -> list[DeliveryResult]:
+        return [r for r in self.results if r.status == "rejected"]
+
+
+def digest_key(secret: bytes) -> bytes:
+    """A key for row digests distinct from the pseudonym key (domain separation)."""
+    return hmac.new(secret, b"checkpoint row digest", hashlib.sha256).digest()
+
+
+def _crash_point(name: str) -> None:
+    # Lets the crash-recovery test kill the process at a precise point of a load.
+    if os.environ.get("CHECKPOINT_CRASH_POINT") == name:
+        os._exit(70)
+
+
+def earlier_digests(con, table: Table, month: str, keys: pd.Series) -> dict[str, str]:
+    """Digest of the in-force row for each key loaded from another month's delivery."""
+    if keys.empty:
+        return {}
+    con.register("delivery_keys", pd.DataFrame({"key_text": keys.astype(str)}))
+    try:
+        rows = con.execute(f"""
+            SELECT key_text, row_digest FROM (
+                SELECT {key_text_sql(table)} AS key_text, row_digest,
+                       row_number() OVER (PARTITION BY {', '.join(table.key)}
+                                          ORDER BY source_month DESC, delivery_version DESC) AS latest
+                FROM raw.{table.raw_table} WHERE source_month <> ?
+            ) WHERE latest = 1 AND key_text IN (SELECT key_text FROM delivery_keys)
+        """, [month]).fetchall()
+    finally:
+        con.unregister("delivery_keys")
+    return dict(rows)
+
+
+def _validate_delivery(con, landed: LandedFile, secret: bytes) -> list[SheetOutcome]:
+    contract = load_contract(landed.source)
+    sheets = read_delivery(landed.path, contract)
+    for sheet in sheets:  # every header is checked before any row work: a bad one rejects all
+        check_header(sheet, contract.table(sheet.table))
+    reference = reference_connection()
+    try:
+        return [
+            validate_sheet(
+                sheet, contract.table(sheet.table), landed.month, digest_key(secret),
+                history=lambda keys, table=contract.table(sheet.table): earlier_digests(con, table, landed.month, keys),
+                con=reference)
+            for sheet in sheets
+        ]
+    finally:
+        reference.close()
+
+
+def _gate(landed: LandedFile, outcomes: list[SheetOutcome]) -> list[tuple]:
+    rows = []
+    for outcome in outcomes:
+        suite = expectations.suite_definition(landed.source, outcome.table)
+        if outcome.to_load.empty:
+            continue
+        results = expectations.validate_with_gx(suite, expectations.gate_frame(outcome.table, outcome.to_load))
+        failed = [r for r in results if not r.success]
+        if failed:
+            detail = ", ".join(f"{r.expectation}({r.column_name}): {r.unexpected_count}" for r in failed)
+            raise GateFailed(f"{landed.file_name}: GX gate failed on rows the validator passed: {detail}")
+        rows += [(landed.sha256, landed.file_name, outcome.table.name, r.suite, r.expectation,
+                  r.column_name, r.success, r.unexpected_count, r.element_count) for r in results]
+    return rows
+
+
+def _insert_rows(con, landed: LandedFile, outcome: SheetOutcome, secret: bytes) -> None:
+    frame = rows_for_warehouse(outcome, secret)
+    frame["delivery_sha256"] = landed.sha256
+    frame["source_month"] = landed.month
+    frame["delivery_version"] = landed.version
+    frame["file_name"] = landed.file_name
+    columns = raw_columns(outcome.table)
+    select = ", ".join(f"CAST({name} AS {sql_type}) AS {name}" for name, sql_type in columns)
+    con.register("to_insert", frame)
+    try:
+        con.execute(f"INSERT INTO raw.{outcome.table.raw_table} BY NAME SELECT {select} FROM to_insert")
+    finally:
+        con.unregister("to_insert")
+
+
+def _next_seen_order(con) -> int:
+    return con.execute("SELECT COALESCE(max(seen_order), 0) + 1 FROM dq.deliveries").fetchone()[0]
+
+
+def _record(con, result: DeliveryResult) -> None:
+    con.execute(
+        "INSERT INTO dq.deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [result.source, result.month, result.version, result.file_name, result.sha256, result.status,
+         result.rows_read, result.rows_loaded, result.rows_quarantined, result.rows_duplicate,
+         result.reason, _next_seen_order(con)])
+    for event, severity, detail in result.events:
+        con.execute("INSERT INTO dq.delivery_events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [result.sha256, result.source, result.month, result.version, result.file_name,
+                     event, severity, detail])
+
+
+def _missing_contracts(con, landed: LandedFile) -> int:
+    """Contracts whose last loaded row is older than this workbook and absent from it."""
+    return con.execute("""
+        WITH latest AS (
+            SELECT contract_ref, source_month,
+                   row_number() OVER (PARTITION BY contract_ref ORDER BY source_month DESC, delivery_version DESC) AS rn
+            FROM raw.programme_contracts
+        )
+        SELECT count(*) FROM latest WHERE rn = 1 AND source_month < ?
+    """, [landed.month]).fetchone()[0]
+
+
+def ingest_delivery(con, restricted, landed: LandedFile, secret: bytes) -> DeliveryResult:
+    result = DeliveryResult(landed.file_name, landed.sha256, "rejected", landed.source, landed.month, landed.version)
+    try:
+        outcomes = _validate_delivery(con, landed, secret)
+    except DeliveryRejected as rejection:
+        result.reason = str(rejection)
+        result.events.append(("rejected", "error", str(rejection)))
+        con.begin()
+        _record(con, result)
+        con.commit()
+        return result
+    validation_rows = _gate(landed, outcomes)
+
+    result.rows_read = sum(o.rows_read for o in outcomes)
+    result.rows_loaded = sum(len(o.to_load) for o in outcomes)
+    result.rows_quarantined = sum(len(o.quarantined) for o in outcomes)
+    result.rows_duplicate = sum(o.duplicates for o in outcomes)
+    extra = sorted({c for o in outcomes for c in o.extra_columns})
+    if extra:
+        result.events.append(("schema_drift", "warning", f"unknown column(s) ignored: {', '.join(extra)}"))
+    if result.rows_read == 0:
+        result.events.append(("header_only", "warning", "the delivery has a header and no rows"))
+    if result.rows_quarantined:
+        result.events.append(("quarantined", "warning", f"{result.rows_quarantined} row(s) quarantined"))
+
+    # Raw text goes to the restricted store first; re-running a crashed load rewrites it.
+    restricted.execute("DELETE FROM quarantined_raw WHERE sha256 = ? AND file_name = ?",
+                       [landed.sha256, landed.file_name])
+    restricted.executemany("INSERT INTO quarantined_raw VALUES (?, ?, ?, ?, ?, ?)", [
+        (landed.sha256, landed.file_name, o.table.name, q.row_number, q.reason, q.raw_text)
+        for o in outcomes for q in o.quarantined])
+
+    con.begin()
+    in_force = con.execute(
+        "SELECT sha256, file_name, version FROM dq.deliveries WHERE source = ? AND month = ? AND status = 'accepted'",
+        [landed.source, landed.month]).fetchone()
+    if in_force and in_force[2] > landed.version:
+        result.status = "superseded"  # a higher version is already in force: counted, not loaded
+        result.reason = f"version {in_force[2]} of this month is already in force"
+    else:
+        if in_force:
+            for table in load_contract(landed.source).tables:
+                con.execute(f"DELETE FROM raw.{table.raw_table} WHERE delivery_sha256 = ?", [in_force[0]])
+            con.execute("UPDATE dq.deliveries SET status = 'superseded', reason = ? WHERE sha256 = ? AND file_name = ?",
+                        [f"replaced by {landed.file_name}", in_force[0], in_force[1]])
+        for outcome in outcomes:
+            _insert_rows(con, landed, outcome, secret)
+            _crash_point("after_raw_insert")
+        result.status = "accepted"
+        if landed.source == "programme":
+            missing = _missing_contracts(con, landed)
+            if missing:
+                result.events.append(("contract_missing_from_snapshot", "warning",
+                                      f"{missing} contract(s) loaded earlier are missing from this snapshot; "
+                                      "their last loaded rows stand"))
+    _record(con, result)
+    con.executemany("INSERT INTO dq.quarantined_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+        (landed.sha256, landed.source, landed.month, landed.version, landed.file_name, o.table.name,
+         q.row_number, q.reason) for o in outcomes for q in o.quarantined])
+    if validation_rows:
+        con.executemany("INSERT INTO dq.validation_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", validation_rows)
+    _crash_point("before_commit")
+    con.commit()
+    return result
+
+
+def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: bytes) -> IngestReport:
+    """Take every file of the landing folder not seen before, in the contract's order."""
+    if not landing.is_dir():
+        raise FileNotFoundError(f"landing folder {landing} does not exist or is not a folder")
+    build_db.parent.mkdir(parents=True, exist_ok=True)
+    report = IngestReport()
+    con = duckdb.connect(str(build_db))
+    restricted = open_restricted(restricted_db)
+    try:
+        ensure_schema(con)
+        seen = con.execute("SELECT file_name, sha256, status FROM dq.deliveries").fetchall()
+        seen_files = {(name, sha) for name, sha, _ in seen}
+        seen_digests = {sha for _, sha, status in seen if sha and status != "ignored"}
+        ignored_names = {name for name, _, status in seen if status == "ignored"}
+        for landed in scan_landing(landing):
+            if not landed.is_delivery:
+                if landed.file_name in ignored_names:
+                    continue
+                result = DeliveryResult(landed.file_name, landed.sha256, "ignored",
+                                        reason="not a delivery name: reported once, never loaded")
+                result.events.append(("ignored", "warning", result.reason))
+                ignored_names.add(landed.file_name)
+            elif (landed.file_name, landed.sha256) in seen_files:
+                continue
+            elif landed.sha256 in seen_digests:
+                result = DeliveryResult(landed.file_name, landed.sha256, "duplicate", landed.source,
+                                        landed.month, landed.version,
+                                        reason="the same bytes as a file already seen: changes nothing")
+            else:
+                result = ingest_delivery(con, restricted, landed, secret)
+                report.results.append(result)
+                seen_files.add((landed.file_name, landed.sha256))
+                seen_digests.add(landed.sha256)
+                continue
+            con.begin()
+            _record(con, result)
+            con.commit()
+            report.results.append(result)
+            seen_files.add((landed.file_name, landed.sha256))
+            if result.status == "duplicate":
+                seen_digests.add(landed.sha256)
+    finally:
+        con.close()
+        restricted.close()
+    return report

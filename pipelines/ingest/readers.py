@@ -1,0 +1,150 @@
+"""Read a delivery exactly as delivered into header + raw rows, or reject it whole.
+
+Readers do no validation beyond what makes a file unreadable: they turn bytes into a header
+and rows of text, keeping each row's raw text (for the restricted quarantine store) and
+where it stood in the file (for lineage).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines.contracts import SourceContract
+
+
+class DeliveryRejected(Exception):
+    """The whole delivery is refused; the message says why, in words an admin can act on."""
+
+
+@dataclass
+class RawRow:
+    row_number: int  # CSV: physical line the record starts on; workbook: worksheet row
+    fields: list[str]
+    raw_text: str
+
+
+@dataclass
+class RawSheet:
+    table: str  # contract table name
+    header: list[str]
+    rows: list[RawRow] = field(default_factory=list)
+
+
+def decode_strictly(data: bytes, encoding: str) -> str:
+    """Decode the whole file or reject it: a wrong encoding is never half-read."""
+    if encoding == "utf-8":
+        encoding = "utf-8-sig"  # the BOM is expected but not required
+    try:
+        return data.decode(encoding, errors="strict")
+    except UnicodeDecodeError as error:
+        raise DeliveryRejected(
+            f"wrong encoding: not valid {encoding.removesuffix('-sig')} "
+            f"(byte 0x{data[error.start]:02X} at offset {error.start})"
+        ) from None
+
+
+def _records_with_raw_text(text: str):
+    """Yield (line_number, fields, raw_text) per CSV record, skipping wholly blank lines."""
+    lines = text.splitlines(keepends=True)
+    consumed: list[str] = []
+    state = {"line": 0}
+
+    def feed():
+        for line in lines:
+            state["line"] += 1
+            consumed.append(line)
+            yield line
+
+    reader = csv.reader(feed())
+    start = 1
+    for fields in reader:
+        raw = "".join(consumed).rstrip("\r\n")
+        consumed.clear()
+        if raw.strip():
+            yield start, fields, raw
+        start = state["line"] + 1
+
+
+def read_csv(data: bytes, contract: SourceContract) -> list[RawSheet]:
+    if not data:
+        raise DeliveryRejected("zero bytes: the file is empty")
+    text = decode_strictly(data, contract.encoding or "utf-8")
+    records = _records_with_raw_text(text)
+    try:
+        first = next(records, None)
+        if first is None:
+            raise DeliveryRejected("unreadable: no header row")
+        header = [h.strip().lower() for h in first[1]]
+        table = contract.tables[0]
+        sheet = RawSheet(table.name, header)
+        for line_number, fields, raw in records:
+            sheet.rows.append(RawRow(line_number, fields, raw))
+    except csv.Error as error:
+        raise DeliveryRejected(f"unreadable CSV: {error}") from None
+    return [sheet]
+
+
+def cell_text(value) -> str:
+    """Worksheet cells as text: date cells in ISO form, whole numbers without '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def read_xlsx(data: bytes, contract: SourceContract) -> list[RawSheet]:
+    if not data:
+        raise DeliveryRejected("zero bytes: the file is empty")
+    import openpyxl  # imported here: only workbook deliveries need it
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a corrupt zip or xml
+        raise DeliveryRejected(f"unreadable workbook: {type(error).__name__}: {error}") from None
+    sheets = []
+    try:
+        names = {name.strip().lower(): name for name in workbook.sheetnames}
+        for table in contract.tables:
+            if table.sheet.lower() not in names:
+                raise DeliveryRejected(f"unreadable workbook: sheet '{table.sheet}' is missing")
+            worksheet = workbook[names[table.sheet.lower()]]
+            rows = worksheet.iter_rows(values_only=True)
+            header_cells = next(rows, None)
+            if header_cells is None:
+                raise DeliveryRejected(f"sheet '{table.sheet}' has no header row")
+            width = max((i + 1 for i, v in enumerate(header_cells) if v not in (None, "")), default=0)
+            header = [cell_text(v).strip().lower() for v in header_cells[:width]]
+            sheet = RawSheet(table.name, header)
+            for offset, cells in enumerate(rows, start=2):
+                texts = [cell_text(v) for v in cells]
+                if not any(t.strip() for t in texts):
+                    continue  # a wholly empty worksheet row is not a row
+                # Cells beyond the header's width count only if they hold something.
+                while len(texts) > width and not texts[-1].strip():
+                    texts.pop()
+                texts += [""] * (width - len(texts))
+                sheet.rows.append(RawRow(offset, texts, "\t".join(texts)))
+            sheets.append(sheet)
+    finally:
+        workbook.close()
+    return sheets
+
+
+def read_delivery(path: Path, contract: SourceContract) -> list[RawSheet]:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise DeliveryRejected(f"unreadable: {error.strerror}") from None
+    reader = read_xlsx if contract.format == "xlsx" else read_csv
+    return reader(data, contract)

@@ -1,0 +1,87 @@
+"""The pipeline's tables in the build database: ``raw`` (loaded rows) and ``dq`` (history).
+
+Raw tables are declared by the contracts: the loaded (non-personal) columns in contract
+order, the pseudonym in place of the person identifier, derived columns, then lineage.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from pipelines.contracts import Table, all_contracts
+
+SQL_TYPES = {"text": "VARCHAR", "flag": "VARCHAR", "integer": "INTEGER", "decimal": "DOUBLE",
+             "date": "DATE", "datetime": "TIMESTAMP"}
+
+LINEAGE_COLUMNS = [
+    ("delivery_sha256", "VARCHAR"), ("source_month", "VARCHAR"), ("delivery_version", "INTEGER"),
+    ("file_name", "VARCHAR"), ("row_number", "INTEGER"), ("row_digest", "VARCHAR"),
+]
+
+DQ_DDL = """
+CREATE SCHEMA IF NOT EXISTS dq;
+CREATE TABLE IF NOT EXISTS dq.deliveries (
+    source VARCHAR, month VARCHAR, version INTEGER, file_name VARCHAR NOT NULL, sha256 VARCHAR,
+    status VARCHAR NOT NULL, rows_read INTEGER, rows_loaded INTEGER, rows_quarantined INTEGER,
+    rows_duplicate INTEGER, reason VARCHAR, seen_order INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dq.quarantined_rows (
+    sha256 VARCHAR, source VARCHAR, month VARCHAR, version INTEGER, file_name VARCHAR,
+    table_name VARCHAR, row_number INTEGER, reason VARCHAR
+);
+CREATE TABLE IF NOT EXISTS dq.delivery_events (
+    sha256 VARCHAR, source VARCHAR, month VARCHAR, version INTEGER, file_name VARCHAR,
+    event VARCHAR, severity VARCHAR, detail VARCHAR
+);
+CREATE TABLE IF NOT EXISTS dq.validation_results (
+    sha256 VARCHAR, file_name VARCHAR, table_name VARCHAR, suite VARCHAR, expectation VARCHAR,
+    column_name VARCHAR, success BOOLEAN, unexpected_count INTEGER, element_count INTEGER
+);
+"""
+
+RESTRICTED_DDL = """
+CREATE TABLE IF NOT EXISTS quarantined_raw (
+    sha256 VARCHAR, file_name VARCHAR, table_name VARCHAR, row_number INTEGER,
+    reason VARCHAR, raw_text VARCHAR
+);
+"""
+
+
+def raw_columns(table: Table) -> list[tuple[str, str]]:
+    columns = []
+    for column in table.columns:
+        if column.pii == "pseudonymise":
+            columns.append(("person_pseudonym", "VARCHAR"))
+        elif column.loaded:
+            columns.append((column.name, SQL_TYPES[column.type]))
+    columns += [(d["name"], SQL_TYPES[d["type"]]) for d in table.derived]
+    return columns + LINEAGE_COLUMNS
+
+
+def raw_ddl(table: Table) -> str:
+    body = ", ".join(f"{name} {sql_type}" for name, sql_type in raw_columns(table))
+    return f"CREATE TABLE IF NOT EXISTS raw.{table.raw_table} ({body});"
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    for contract in all_contracts():
+        for table in contract.tables:
+            con.execute(raw_ddl(table))
+    con.execute(DQ_DDL)
+
+
+def open_restricted(path: Path) -> duckdb.DuckDBPyConnection:
+    """The store for quarantined raw text, which may hold personal data: owner-only access."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    con = duckdb.connect(str(path))
+    con.execute(RESTRICTED_DDL)
+    return con
+
+
+def key_text_sql(table: Table) -> str:
+    """The key as text, built exactly as the validator builds it from typed values."""
+    return " || chr(31) || ".join(f"COALESCE(CAST({k} AS VARCHAR), chr(0))" for k in table.key)

@@ -1,0 +1,298 @@
+"""Validate one sheet of a delivery against its contract table, row by row.
+
+Everything is driven by the contract: each column's declaration becomes a normalising SQL
+expression, a typed expression and the checks that name the column when they fail; each
+cross-column rule is the contract's own SQL. DuckDB evaluates them over the whole sheet
+at once, so a national month costs the same handful of queries as a small one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+
+from pipelines.contracts import Column, Table, seed_values
+from pipelines.ingest.readers import DeliveryRejected, RawSheet
+
+SEPARATOR = "\x1f"
+NULL_MARK = "\x00"
+
+# Derived columns the contract may ask for; each is SQL over the typed row.
+DERIVED_SQL = {
+    "age_in_whole_years": (
+        "year({to}) - year({frm}) - CASE WHEN month({to}) * 100 + day({to}) "
+        "< month({frm}) * 100 + day({frm}) THEN 1 ELSE 0 END"
+    ),
+}
+
+
+@dataclass
+class Quarantined:
+    row_number: int
+    reason: str
+    raw_text: str
+
+
+@dataclass
+class SheetOutcome:
+    table: Table
+    rows_read: int
+    to_load: pd.DataFrame  # loaded columns (typed), derived columns, row_number, row_digest, key_text
+    quarantined: list[Quarantined] = field(default_factory=list)
+    duplicates: int = 0
+    extra_columns: list[str] = field(default_factory=list)
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def normalise_sql(column: Column) -> str:
+    """Trim; empty becomes NULL; codes, patterns and keys upper-cased; Y/YES/N/NO folded."""
+    expr = f"NULLIF(trim({_q(column.name)}), '')"
+    if column.upper:
+        expr = f"upper({expr})"
+    if column.type == "flag":
+        expr = f"CASE {expr} WHEN 'YES' THEN 'Y' WHEN 'NO' THEN 'N' ELSE {expr} END"
+    return expr
+
+
+def typed_sql(column: Column) -> str:
+    """The typed value, or NULL when the normalised text does not parse as the type."""
+    name = _q(column.name)
+    if column.type == "integer":
+        return f"CASE WHEN regexp_full_match({name}, '[+-]?[0-9]+') THEN TRY_CAST({name} AS BIGINT) END"
+    if column.type == "decimal":
+        return f"CASE WHEN regexp_full_match({name}, '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)') THEN TRY_CAST({name} AS DOUBLE) END"
+    if column.type in ("date", "datetime"):
+        cast = "DATE" if column.type == "date" else "TIMESTAMP"
+        parsed = ", ".join(f"TRY_STRPTIME({name}, {_lit(f)})" for f in column.formats)
+        return f"CAST(COALESCE({parsed}) AS {cast})"
+    return name
+
+
+def readable_format(strftime_format: str) -> str:
+    """'%d/%m/%Y %H:%M' -> 'DD/MM/YYYY HH:MM', as the contract writes it."""
+    for code, shown in (("%Y", "YYYY"), ("%m", "MM"), ("%d", "DD"), ("%H", "HH"), ("%M", "MM"), ("%S", "SS")):
+        strftime_format = strftime_format.replace(code, shown)
+    return strftime_format
+
+
+def column_checks(column: Column, raw: str, typed: str) -> list[tuple[str, str]]:
+    """(failure condition, reason) pairs; reasons name the column, and its value unless personal."""
+    col = column.name
+    shown = "" if column.pii else f" '{{}}'"
+    checks = []
+    if not column.nullable:
+        checks.append((f"{raw} IS NULL", f"{col}: required value is empty"))
+    if column.type in ("integer", "decimal", "date", "datetime"):
+        expected = {"integer": "a whole number", "decimal": "a number"}.get(
+            column.type, " or ".join(readable_format(f) for f in column.formats))
+        checks.append((f"{raw} IS NOT NULL AND {typed} IS NULL", f"{col}: value{shown} is not {expected}"))
+    if column.type == "flag":
+        checks.append((f"{raw} NOT IN ('Y', 'N')", f"{col}: value{shown} is not Y or N"))
+    if column.pattern:
+        checks.append((f"NOT regexp_full_match({raw}, {_lit(column.pattern)})",
+                       f"{col}: value{shown} does not match {column.pattern}"))
+    if column.codes:
+        codes = ", ".join(_lit(c) for c in column.codes)
+        checks.append((f"{raw} NOT IN ({codes})", f"{col}: value{shown} is not in the code list"))
+    if column.minimum is not None:
+        checks.append((f"{typed} < {column.minimum}", f"{col}: value{shown} is below {column.minimum:g}"))
+    if column.maximum is not None:
+        checks.append((f"{typed} > {column.maximum}", f"{col}: value{shown} is above {column.maximum:g}"))
+    return checks
+
+
+def _reason_sql(condition: str, reason: str, raw: str) -> str:
+    if "{}" in reason:
+        before, after = reason.split("{}")
+        message = f"{_lit(before)} || {raw} || {_lit(after)}"
+    else:
+        message = _lit(reason)
+    return f"CASE WHEN COALESCE({condition}, FALSE) THEN {message} END"
+
+
+def validation_query(table: Table, month: str) -> str:
+    """One SELECT turning the registered text rows ``incoming`` into typed rows with reasons."""
+    norm = ", ".join(f"{normalise_sql(c)} AS {_q(c.name)}" for c in table.columns)
+    typed = ", ".join(f"{typed_sql(c)} AS {_q(c.name)}" for c in table.columns)
+    text = ", ".join(f"{_q(c.name)} AS {_q('n__' + c.name)}" for c in table.columns)
+    column_reasons = [
+        _reason_sql(condition, reason, _q("n__" + c.name))
+        for c in table.columns
+        for condition, reason in column_checks(c, _q("n__" + c.name), _q(c.name))
+    ]
+    if table.month_column:
+        col = table.month_column
+        column_reasons.append(_reason_sql(
+            f"strftime({_q(col)}, '%Y-%m') <> {_lit(month)}",
+            f"{col}: date is outside the file's month {month}", "''"))
+    rule_reasons = [_reason_sql(f"NOT ({rule.sql})", f"rule broken: {rule.name}", "''")
+                    for rule in table.rules]
+    derived = "".join(
+        f", {DERIVED_SQL[d['function']].format(frm=_q(d['from'][0]), to=_q(d['from'][1]))}"
+        f" AS {_q(d['name'])}" for d in table.derived)
+    # Canonical text of each value: typed where it parsed ("dates compared as dates"),
+    # else the normalised text, so that equal rows compare equal however they were typed.
+    canon = " || chr(31) || ".join(
+        f"COALESCE(CAST({_q(c.name)} AS VARCHAR), {_q('n__' + c.name)}, chr(0))" for c in table.columns)
+    key = " || chr(31) || ".join(
+        f"COALESCE(CAST({_q(k)} AS VARCHAR), {_q('n__' + k)}, chr(0))" for k in table.key)
+    return f"""
+        WITH normalised AS (SELECT row_number, {norm} FROM incoming),
+        t AS (SELECT row_number, {typed}, {text} FROM normalised),
+        checked AS (
+            SELECT *, list_filter([{', '.join(column_reasons) or 'NULL'}], lambda x: x IS NOT NULL) AS column_reasons
+            FROM t
+        )
+        SELECT *{derived},
+            {canon} AS canonical_row,
+            {key} AS key_text,
+            CASE WHEN len(column_reasons) = 0
+                 THEN list_filter([{', '.join(rule_reasons) or 'NULL'}], lambda x: x IS NOT NULL)
+                 ELSE [] END AS rule_reasons
+        FROM checked t
+        ORDER BY row_number
+    """
+
+
+def reference_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory database holding the reference seeds that contract rules may query."""
+    con = duckdb.connect()
+    offence = pd.DataFrame({
+        "offence_code": seed_values("ref_offence_codes", "offence_code"),
+        "is_drug_offence": [v == "true" for v in seed_values("ref_offence_codes", "is_drug_offence")],
+    })
+    con.register("ref_offence_codes_df", offence)
+    con.execute("CREATE TABLE ref_offence_codes AS SELECT * FROM ref_offence_codes_df")
+    con.unregister("ref_offence_codes_df")
+    return con
+
+
+def keyed_digest(key: bytes, text: str) -> str:
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def check_header(sheet: RawSheet, table: Table) -> list[str]:
+    """Reject a header lacking a contract column; return the extra (ignored) columns."""
+    missing = [c for c in table.column_names if c not in sheet.header]
+    if missing:
+        where = f"sheet '{table.sheet}'" if table.sheet else "header"
+        raise DeliveryRejected(f"{where} lacks required column(s): {', '.join(missing)}")
+    dupes = sorted({h for h in sheet.header if h and sheet.header.count(h) > 1})
+    if dupes:
+        raise DeliveryRejected(f"header repeats column(s): {', '.join(dupes)}")
+    return [h for h in sheet.header if h and h not in table.column_names]
+
+
+def validate_sheet(
+    sheet: RawSheet,
+    table: Table,
+    month: str,
+    secret: bytes,
+    history: Callable[[pd.Series], dict[str, str]] | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> SheetOutcome:
+    """Sort every row read into loaded, quarantined (with a reason) or duplicate.
+
+    ``history`` maps the sheet's key texts to the row digest of each key already loaded
+    from another month's delivery; the table's ``earlier_delivery_key_rule`` says what a
+    match means.
+    """
+    extra = check_header(sheet, table)
+    position = {name: sheet.header.index(name) for name in table.column_names}
+    outcome = SheetOutcome(table, rows_read=len(sheet.rows), to_load=pd.DataFrame(), extra_columns=extra)
+    raw_text = {row.row_number: row.raw_text for row in sheet.rows}
+    well_formed = []
+    for row in sheet.rows:
+        if len(row.fields) != len(sheet.header):
+            outcome.quarantined.append(Quarantined(
+                row.row_number,
+                f"row has {len(row.fields)} fields; the header has {len(sheet.header)}",
+                row.raw_text))
+        else:
+            well_formed.append([row.row_number] + [row.fields[position[n]] for n in table.column_names])
+    incoming = pd.DataFrame(well_formed, columns=["row_number", *table.column_names], dtype=object)
+    incoming["row_number"] = incoming["row_number"].astype("int64")
+    for name in table.column_names:
+        incoming[name] = incoming[name].astype("string")
+    con = con or reference_connection()
+    con.register("incoming", incoming)
+    try:
+        checked = con.execute(validation_query(table, month)).df()
+    finally:
+        con.unregister("incoming")
+    if checked.empty:
+        outcome.to_load = checked
+        return outcome
+
+    reasons = {int(r): list(c) + list(u) for r, c, u in zip(
+        checked["row_number"], checked["column_reasons"], checked["rule_reasons"])}
+    duplicate = checked["canonical_row"].duplicated(keep="first")
+    checked["row_digest"] = [keyed_digest(secret, text) for text in checked["canonical_row"]]
+
+    rule = table.earlier_delivery_key_rule
+    earlier = history(checked["key_text"]) if history and rule else {}
+    in_earlier = checked["key_text"].map(earlier)
+    if rule in ("immutable_version", "correction"):
+        # Equal to a row already loaded from another month's delivery: a duplicate, before
+        # any other rule (an RMS row's month included).
+        duplicate |= in_earlier.notna() & (in_earlier == checked["row_digest"])
+    remaining = checked[~duplicate]
+    key_null = remaining["key_text"].str.contains(NULL_MARK, regex=False)
+    distinct_per_key = remaining[~key_null].groupby("key_text")["canonical_row"].transform("nunique")
+    conflicting = set(distinct_per_key[distinct_per_key > 1].index)
+    key_label = ", ".join(table.key)
+    for index in remaining.index:
+        row_number = int(remaining.at[index, "row_number"])
+        if index in conflicting:
+            reasons[row_number].insert(0, f"key ({key_label}) is in another row of this delivery with different values")
+        previous = in_earlier.at[index]
+        if isinstance(previous, str):
+            if rule == "immutable_version" and previous != remaining.at[index, "row_digest"]:
+                reasons[row_number].append(
+                    f"key ({key_label}) already loaded from an earlier delivery with different values")
+            elif rule == "owned_by_month":
+                reasons[row_number].append(
+                    f"key ({key_label}) already loaded from another month's delivery")
+
+    outcome.duplicates = int(duplicate.sum())
+    bad = [i for i in remaining.index if reasons[int(remaining.at[i, "row_number"])]]
+    for index in bad:
+        row_number = int(remaining.at[index, "row_number"])
+        outcome.quarantined.append(Quarantined(row_number, "; ".join(reasons[row_number]), raw_text[row_number]))
+    outcome.quarantined.sort(key=lambda q: q.row_number)
+    outcome.to_load = remaining.drop(index=bad)
+    return outcome
+
+
+def pseudonymise(secret: bytes, values: pd.Series) -> list[str | None]:
+    """Keyed, irreversible pseudonym per person identifier (HMAC-SHA256, 32 hex characters)."""
+    return [None if pd.isna(v) else keyed_digest(secret, "person:" + str(v))[:32] for v in values]
+
+
+def rows_for_warehouse(outcome: SheetOutcome, secret: bytes) -> pd.DataFrame:
+    """The loadable rows with personal data removed: identifiers pseudonymised, the rest dropped."""
+    frame = outcome.to_load
+    table = outcome.table
+    out = pd.DataFrame(index=frame.index)
+    for column in table.columns:
+        if column.pii == "pseudonymise":
+            out["person_pseudonym"] = pseudonymise(secret, frame[column.name])
+        elif column.loaded:
+            out[column.name] = frame[column.name]
+    for derived in table.derived:
+        out[derived["name"]] = frame[derived["name"]]
+    out["row_number"] = frame["row_number"]
+    out["row_digest"] = frame["row_digest"]
+    return out
