@@ -142,6 +142,11 @@ def _insert_rows(con, landed: LandedFile, outcome: SheetOutcome, secret: bytes) 
         con.unregister("to_insert")
 
 
+def _insert_many(con, table: str, rows: list[tuple]) -> None:
+    if rows:
+        con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+
+
 def _next_seen_order(con) -> int:
     return con.execute("SELECT COALESCE(max(seen_order), 0) + 1 FROM dq.deliveries").fetchone()[0]
 
@@ -198,7 +203,7 @@ def ingest_delivery(con, restricted, landed: LandedFile, secret: bytes) -> Deliv
     # Raw text goes to the restricted store first; re-running a crashed load rewrites it.
     restricted.execute("DELETE FROM quarantined_raw WHERE sha256 = ? AND file_name = ?",
                        [landed.sha256, landed.file_name])
-    restricted.executemany("INSERT INTO quarantined_raw VALUES (?, ?, ?, ?, ?, ?)", [
+    _insert_many(restricted, "quarantined_raw", [
         (landed.sha256, landed.file_name, o.table.name, q.row_number, q.reason, q.raw_text)
         for o in outcomes for q in o.quarantined])
 
@@ -215,7 +220,7 @@ def ingest_delivery(con, restricted, landed: LandedFile, secret: bytes) -> Deliv
                 con.execute(f"DELETE FROM raw.{table.raw_table} WHERE delivery_sha256 = ?", [in_force[0]])
             con.execute("UPDATE dq.deliveries SET status = 'superseded', reason = ? WHERE sha256 = ? AND file_name = ?",
                         [f"replaced by {landed.file_name}", in_force[0], in_force[1]])
-        for outcome in outcomes:
+        for outcome in (o for o in outcomes if not o.to_load.empty):
             _insert_rows(con, landed, outcome, secret)
             _crash_point("after_raw_insert")
         result.status = "accepted"
@@ -226,11 +231,10 @@ def ingest_delivery(con, restricted, landed: LandedFile, secret: bytes) -> Deliv
                                       f"{missing} contract(s) loaded earlier are missing from this snapshot; "
                                       "their last loaded rows stand"))
     _record(con, result)
-    con.executemany("INSERT INTO dq.quarantined_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+    _insert_many(con, "dq.quarantined_rows", [
         (landed.sha256, landed.source, landed.month, landed.version, landed.file_name, o.table.name,
          q.row_number, q.reason) for o in outcomes for q in o.quarantined])
-    if validation_rows:
-        con.executemany("INSERT INTO dq.validation_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", validation_rows)
+    _insert_many(con, "dq.validation_results", validation_rows)
     _crash_point("before_commit")
     con.commit()
     return result

@@ -100,13 +100,13 @@ def round_half_away(x: object, places: int = 1) -> Decimal:
 # --------------------------------------------------------------------------- inputs
 
 
-def _missing(v: object) -> bool:
+def is_missing(v: object) -> bool:
     return v is None or (not isinstance(v, str) and bool(pd.isna(v)))
 
 
 def _whole(v: object, what: str, where: tuple) -> int | None:
     """A non-negative whole number, or None when missing; ValueError otherwise."""
-    if _missing(v):
+    if is_missing(v):
         return None
     f = float(v)  # type: ignore[arg-type]
     if not f.is_integer() or f < 0:
@@ -115,7 +115,7 @@ def _whole(v: object, what: str, where: tuple) -> int | None:
 
 
 def _flag(v: object, what: str, where: tuple) -> bool:
-    if _missing(v) or isinstance(v, str) or v not in (True, False):
+    if is_missing(v) or isinstance(v, str) or v not in (True, False):
         raise ValueError(f"{what} must be true or false, got {v!r} for {where}")
     return bool(v)
 
@@ -175,13 +175,13 @@ def _primary(r: dict, unit: str) -> tuple[str, Number | None]:
         if num is None or den is None or num > den:
             raise ValueError(f"a rate needs 0 ≤ numerator ≤ denominator: {where}")
         if den == 0:
-            if not _missing(r["value"]):
+            if not is_missing(r["value"]):
                 raise ValueError(f"a rate over a zero denominator has a value: {where}")
             return NOT_APPLICABLE, None
         with localcontext() as ctx:
             ctx.prec = 60
             exact = Decimal(100 * num) / Decimal(den)
-        if _missing(r["value"]) or abs(float(r["value"]) - float(exact)) > 1e-6:
+        if is_missing(r["value"]) or abs(float(r["value"]) - float(exact)) > 1e-6:
             raise ValueError(
                 f"a rate's value {r['value']!r} is not 100 × {num} ÷ {den}: {where}"
             )
@@ -193,10 +193,10 @@ def _primary(r: dict, unit: str) -> tuple[str, Number | None]:
     if n is None:
         raise ValueError(f"a median needs n_values: {where}")
     if n == 0:
-        if not _missing(r["value"]):
+        if not is_missing(r["value"]):
             raise ValueError(f"a median over no values has a value: {where}")
         return NOT_APPLICABLE, None
-    if _missing(r["value"]):
+    if is_missing(r["value"]):
         raise ValueError(f"a median over {n} values has no value: {where}")
     if n <= 4:
         return CONFIDENTIAL, None

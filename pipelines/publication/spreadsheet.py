@@ -21,6 +21,7 @@ from datetime import date, datetime
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
@@ -34,6 +35,7 @@ from pipelines.publication.text import (
     MARKER_NOTES,
     PUBLICATION_TITLE,
     UNIT_LABELS,
+    breakdown_note,
     long_date,
     status_text,
 )
@@ -57,13 +59,12 @@ def _title(ws: Worksheet, text: str) -> None:
 
 def _table(ws: Worksheet, name: str, top: int, header: tuple[str, ...], rows: list) -> None:
     """Header at row ``top`` then ``rows``, as an Excel table; column widths from content."""
-    ws.append([]) if ws.max_row < top - 1 else None
     for i, h in enumerate(header, start=1):
         ws.cell(row=top, column=i, value=h).font = Font(bold=True)
     for r, row in enumerate(rows, start=top + 1):
         for i, v in enumerate(row, start=1):
             ws.cell(row=r, column=i, value=v)
-    last_col = chr(ord("A") + len(header) - 1)
+    last_col = get_column_letter(len(header))
     table = Table(displayName=name, ref=f"A{top}:{last_col}{top + len(rows)}")
     table.tableStyleInfo = _STYLE
     ws.add_table(table)
@@ -72,7 +73,7 @@ def _table(ws: Worksheet, name: str, top: int, header: tuple[str, ...], rows: li
 
 def _widths(ws: Worksheet, widths: tuple[int, ...]) -> None:
     for i, w in enumerate(widths):
-        ws.column_dimensions[chr(ord("A") + i)].width = w
+        ws.column_dimensions[get_column_letter(i + 1)].width = w
 
 
 def _cover(ws, period, first_period, release, version, code_version) -> None:
@@ -121,8 +122,8 @@ def _notes(ws, ref: Reference) -> None:
     for m in ref.measures:
         rows.append((m.name, f"{m.definition}. Unit: {UNIT_LABELS[m.unit]}. Counted when: "
                              f"{m.counted_when}. Source extract: {m.source}."))
-    for marker, text in MARKER_NOTES:
-        rows.append((marker, text))
+    rows.extend(MARKER_NOTES)
+    rows.append(("Breakdowns", breakdown_note(ref)))
     rows.append((NO_STATUS, "In the Status column: the figure is neither provisional nor "
                             "revised."))
     numbered = [(f"Note {i}", term, text) for i, (term, text) in enumerate(rows, start=1)]
@@ -171,14 +172,8 @@ def workbook_bytes(
     _cover(wb.active, period, first_period, release, version, code_version)
     _contents(wb.create_sheet("Contents"), ref, period)
     _notes(wb.create_sheet("Notes"), ref)
-    by_measure: dict[str, list[PublishedCell]] = {}
-    for c in cells:
-        by_measure.setdefault(c.measure, []).append(c)
     for i, (sheet, wording, measures) in enumerate(ref.groups, start=1):
-        group_cells = sorted(
-            (c for m in measures for c in by_measure[m]),
-            key=lambda c: (c.period, ref.sort_key[c.key[1:]]),
-        )
+        group_cells = [c for c in cells if c.measure in measures]  # cells are in order
         _group(wb.create_sheet(sheet), i, sheet, wording, group_cells, first_period, period)
     raw = io.BytesIO()
     with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -1,0 +1,42 @@
+-- Custody records with their arrest's current state: the breakdown attributes of a custody
+-- record always come from its arrest (custody -> arrest_id). A record whose arrest is not
+-- loaded yet cannot be described and is held back (is_chain_complete = false).
+with custody as (
+
+    select * from {{ ref('stg_custody__custody_records') }}
+
+),
+
+arrests as (
+
+    select * from {{ ref('int_arrests__current') }}
+
+)
+
+select
+    custody.custody_ref,
+    custody.arrest_id,
+    custody.custody_suite,
+    custody.booked_in,
+    custody.booked_in_date,
+    custody.released,
+    custody.gravity_score,
+    custody.checkpoint_eligible,
+    custody.ineligible_reason,
+    custody.checkpoint_offered,
+    custody.offer_response,
+    custody.custody_disposal,
+    arrests.arrest_id is not null         as arrest_found,
+    arrests.arrest_id is not null         as is_chain_complete,
+    arrests.person_pseudonym,
+    arrests.sex,
+    arrests.age_band,
+    arrests.ethnicity_group,
+    arrests.drug_class_category,
+    arrests.offence_group,
+    custody.source_month,
+    custody.delivery_version,
+    custody.file_name
+from custody
+left join arrests
+    on custody.arrest_id = arrests.arrest_id

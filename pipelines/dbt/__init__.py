@@ -1,0 +1,1 @@
+"""dbt inside Dagster: one cached DbtProject, the models as assets."""

@@ -1,0 +1,46 @@
+"""Every dbt model, seed and test as Dagster assets and checks, fed by the ingest assets."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from pipelines.dbt.project import dbt_project
+from pipelines.settings import home_from_env
+
+
+class CheckpointTranslator(DagsterDbtTranslator):
+    """dbt sources `raw.*` and `dq.*` are the ingest assets of the same names."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        schema = dbt_resource_props.get("config", {}).get("schema") or "main"
+        return dg.AssetKey([schema, dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return "models"
+
+
+def dbt_environment(home) -> dict[str, str]:
+    """What the dbt profile reads: the build database of this home."""
+    return {"CHECKPOINT_BUILD_DB": str(home.build_db)}
+
+
+@dbt_assets(
+    manifest=dbt_project().manifest_path,
+    dagster_dbt_translator=CheckpointTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+)
+def checkpoint_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    home = home_from_env()
+    os.environ.update(dbt_environment(home))
+    with home.exclusive_writer():
+        yield from dbt.cli(["build"], context=context).stream()
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project())

@@ -1,0 +1,102 @@
+"""Inline SVG line charts for the bulletin (no chart library, no external resource).
+
+Each chart is ``role="img"`` labelled by its own ``<title>`` and ``<desc>``; the bulletin
+puts the same figures in a table beside it. A month without a published value (a marker)
+is a gap in the line, never a zero. Coordinates are rounded to one decimal so the markup is
+stable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from html import escape
+
+WIDTH, HEIGHT = 720, 300
+LEFT, RIGHT, TOP, BOTTOM = 64, 24, 20, 48
+LINE = "#12436D"  # Analysis Function palette, dark blue: 10:1 on white
+GRID = "#B1B4B6"
+TEXT = "#0B0C0C"
+
+
+@dataclass(frozen=True)
+class Point:
+    period: str
+    label: str  # short month label shown on the axis ("Oct 2026")
+    number: int | Decimal | None  # None: the month has a marker
+
+
+def _nice_max(top: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 × 10^k at or above ``top`` (at least 1)."""
+    if top <= 1:
+        return 1.0
+    scale = 10 ** (len(str(int(top))) - 1)
+    for step in (1, 2, 2.5, 5, 10):
+        if step * scale >= top:
+            return float(step * scale)
+    return float(10 * scale)  # pragma: no cover
+
+
+def _f(x: float) -> str:
+    s = f"{x:.1f}"
+    return s[:-2] if s.endswith(".0") else s
+
+
+def _tick(v: float, percent: bool) -> str:
+    text = f"{v:,.0f}" if v == int(v) else f"{v:,.1f}"
+    return text + ("%" if percent else "")
+
+
+def line_chart(
+    chart_id: str, title: str, desc: str, points: list[Point], percent: bool = False
+) -> str:
+    """An accessible SVG line chart of ``points`` (in period order)."""
+    values = [float(p.number) for p in points if p.number is not None]
+    y_max = 100.0 if percent else _nice_max(max(values, default=0.0))
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    step = plot_w / max(len(points) - 1, 1)
+
+    def x(i: int) -> float:
+        return LEFT + (i * step if len(points) > 1 else plot_w / 2)
+
+    def y(v: float) -> float:
+        return TOP + plot_h - v / y_max * plot_h
+
+    out = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" focusable="false">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(desc)}</desc>',
+    ]
+    for k in range(5):  # gridlines and y-axis labels at 0, ¼, ½, ¾ and the top
+        v = y_max * k / 4
+        out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_f(y(v))}" y2="{_f(y(v))}" '
+                   f'stroke="{GRID}" stroke-width="1"/>')
+        out.append(f'<text x="{LEFT - 8}" y="{_f(y(v) + 4)}" text-anchor="end" '
+                   f'font-size="13" fill="{TEXT}">{_tick(v, percent)}</text>')
+    last = len(points) - 1
+    for i, p in enumerate(points):  # every sixth month counting back from the latest
+        if (last - i) % 6 == 0:
+            out.append(f'<text x="{_f(x(i))}" y="{HEIGHT - BOTTOM + 22}" text-anchor="middle" '
+                       f'font-size="13" fill="{TEXT}">{escape(p.label)}</text>')
+    segment: list[str] = []
+    segments: list[list[str]] = []
+    for i, p in enumerate(points):
+        if p.number is None:
+            if segment:
+                segments.append(segment)
+            segment = []
+        else:
+            segment.append(f"{_f(x(i))},{_f(y(float(p.number)))}")
+    if segment:
+        segments.append(segment)
+    for seg in segments:
+        if len(seg) > 1:
+            out.append(f'<polyline points="{" ".join(seg)}" fill="none" stroke="{LINE}" '
+                       f'stroke-width="3" stroke-linejoin="round"/>')
+    for i, p in enumerate(points):
+        if p.number is not None:
+            out.append(f'<circle cx="{_f(x(i))}" cy="{_f(y(float(p.number)))}" r="4" '
+                       f'fill="{LINE}"/>')
+    out.append("</svg>")
+    return "\n".join(out)

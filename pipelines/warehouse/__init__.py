@@ -1,0 +1,1 @@
+"""The analyst warehouse: a consistent, read-only copy of the build database."""

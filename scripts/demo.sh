@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Fresh machine to a publication: set up, generate synthetic extracts, run the pipeline.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+DEMO=demo
+mkdir -p "$DEMO/secrets"
+# The demo makes its own pseudonym key, outside the warehouse home.
+if [ ! -s "$DEMO/secrets/pseudonym.key" ]; then
+  .venv/bin/python -c "import secrets; print(secrets.token_hex(32))" > "$DEMO/secrets/pseudonym.key"
+  chmod 600 "$DEMO/secrets/pseudonym.key"
+fi
+export CHECKPOINT_PSEUDONYM_KEY_FILE="$PWD/$DEMO/secrets/pseudonym.key"
+rm -rf "$DEMO/landing"
+.venv/bin/checkpoint-warehouse generate --out "$DEMO/landing" --start 2025-01 --months 12 --scale durham --seed 7
+set +e
+.venv/bin/checkpoint-warehouse run --landing "$DEMO/landing" --home "$DEMO/home"
+status=$?
+set -e
+# Exit 2 means a delivery was rejected whole (the generator plants one); the run completed.
+if [ "$status" -ne 0 ] && [ "$status" -ne 2 ]; then exit "$status"; fi
+echo
+echo "Analyst warehouse: $DEMO/home/warehouse.duckdb"
+echo "Publications:      $(ls -d "$DEMO"/home/publications/*/ 2>/dev/null | tr '\n' ' ')"
+echo "Alerts:            $DEMO/home/alerts.jsonl"

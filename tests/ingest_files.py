@@ -1,0 +1,49 @@
+"""Small hand-written deliveries for ingest tests, written in the contract's encodings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipelines.contracts import load_contract
+
+RMS_HEADER = load_contract("rms").tables[0].column_names
+CUSTODY_HEADER = load_contract("custody").tables[0].column_names
+
+
+def rms_row(arrest_id="DUR-A-0000001", version=1, updated="2026-10-03T10:00:00", **overrides) -> dict:
+    row = dict(
+        arrest_id=arrest_id, record_version=str(version), updated_at=updated, force_code="DUR",
+        person_id="P-100", surname="Ní Bhriain", forenames="Siobhán", date_of_birth="1990-05-17",
+        sex="F", ethnicity_code="W2", arrest_datetime="2026-10-02T23:15:00", offence_code="092/01",
+        drug_class="B", station_code="DUR01", outcome_code="", outcome_date="", record_status="ACTIVE",
+        expunged_date="")
+    row.update(overrides)
+    return row
+
+
+def custody_row(custody_ref="DUR/C/26/000001", arrest_id="DUR-A-0000001", **overrides) -> dict:
+    row = dict(
+        custody_ref=custody_ref, arrest_id=arrest_id, custody_suite="Durham Café Suite",
+        booked_in="03/10/2026 00:10", released="03/10/2026 09:00", gravity_score="2",
+        checkpoint_eligible="Y", ineligible_reason="", checkpoint_offered="Y",
+        offer_response="ACCEPTED", custody_disposal="CHECKPOINT")
+    row.update(overrides)
+    return row
+
+
+def _csv_line(values: list[str]) -> str:
+    return ",".join('"' + v.replace('"', '""') + '"' if ("," in v or '"' in v) else v for v in values)
+
+
+def write_rms(path: Path, rows: list[dict], header: list[str] = RMS_HEADER, raw_lines: list[str] = ()) -> Path:
+    lines = [_csv_line(header)] + [_csv_line([r.get(h, "") for h in header]) for r in rows] + list(raw_lines)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode("utf-8") + b"\r\n")
+    return path
+
+
+def write_custody(path: Path, rows: list[dict], header: list[str] = CUSTODY_HEADER, raw_lines: list[str] = ()) -> Path:
+    lines = [_csv_line(header)] + [_csv_line([r.get(h, "") for h in header]) for r in rows] + list(raw_lines)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(("\n".join(lines) + "\n").encode("cp1252"))
+    return path
