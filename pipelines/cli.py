@@ -61,17 +61,23 @@ def run(args: argparse.Namespace) -> int:
 
     import dagster as dg  # after the environment is set: the definitions read it
 
+    from pipelines.alerts.assets import alert_run_failure
     from pipelines.definitions import defs
-    from pipelines.operations import RUN_JOB, run_config_for
+    from pipelines.operations import PUBLISH_JOB, RUN_JOB, run_config_for
+    from pipelines.operations.planning import needs_full_run
+    from pipelines.settings import Home
 
-    job = defs.resolve_job_def(RUN_JOB)
+    # Nothing new in the landing folder: the models stand as they are, so only publish and alert.
+    job = defs.resolve_job_def(RUN_JOB if needs_full_run(landing, Home(home)) else PUBLISH_JOB)
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance, run_config=run_config_for(args.publish), raise_on_error=False)
     if not result.success:
         failure = next((e for e in result.all_events if e.is_failure), None)
-        detail = failure.message if failure is not None else "the run did not succeed"
-        return _fail(f"run {result.run_id} failed: {detail}".splitlines()[0])
+        detail = (failure.message if failure is not None else "the run did not succeed").splitlines()[0]
+        # No daemon watches an in-process run: raise the failed-run alert here.
+        alert_run_failure(Home(home), result.run_id, detail)
+        return _fail(f"run {result.run_id} failed: {detail}")
     rejected = rejected_in_run(result)
     if rejected:
         print(f"checkpoint-warehouse: delivery rejected: {', '.join(rejected)} (see dq.deliveries)", file=sys.stderr)

@@ -6,14 +6,16 @@ The web UI (`dagster dev -w workspace.yaml`), the daemon's schedules and sensors
 
 import dagster as dg
 
+from pipelines.alerts.assets import admin_alerts
 from pipelines.dbt.assets import checkpoint_dbt_models, dbt_resource
 from pipelines.ingest.assets import landing_deliveries
-from pipelines.warehouse.assets import analyst_warehouse
 from pipelines.operations import operations_definitions
+from pipelines.publication.assets import publication
+from pipelines.warehouse.assets import analyst_warehouse
 
 defs = dg.Definitions.merge(
     dg.Definitions(
-        assets=[landing_deliveries, checkpoint_dbt_models, analyst_warehouse],
+        assets=[landing_deliveries, checkpoint_dbt_models, admin_alerts, analyst_warehouse, publication],
         resources={"dbt": dbt_resource()},
     ),
     operations_definitions(),

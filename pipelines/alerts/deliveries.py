@@ -7,11 +7,13 @@
   (reported with the event's name and severity rather than dropped).
 
 Quarantine reasons are counted by their label, never by their text: a reason names a
-column (``released: …``), a rule (``rule broken: <rule name>``) or a key clash; the label is
-the column, ``rule: <name>`` or the key clash's sentence with quoted values scrubbed. A row
-with several reasons (joined by ``; ``) counts under each of them, so the reason counts can
-add up to more than the rows quarantined. The values behind a reason are never alerted:
-data admins read the rows in the restricted quarantine store.
+column (``released: value '…' is …``), a rule (``rule broken: <rule name>``) or is a
+sentence (a key clash, a row with the wrong number of fields); the label is the column,
+``rule: <name>``, or the sentence with quoted values dropped and numbers written ``N``. In
+a workbook the label starts with its sheet's table (``sessions: hours``). A row with
+several reasons (joined by ``; ``) counts under each of them, so the reason counts can add
+up to more than the rows quarantined. The values behind a reason are never alerted: data
+admins read the rows in the restricted quarantine store.
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ from dataclasses import dataclass
 import duckdb
 
 from pipelines.alerts._db import sha_filter, table_exists
-from pipelines.alerts.incident import Incident, next_version_name, plural, scrub
+from pipelines.alerts.incident import (
+    Incident, contract_names, delivery_file_name, next_version_name, plural, scrub,
+)
 from pipelines.contracts import SOURCES, load_contract
 
 QUARANTINE_STORE = "restricted/quarantine.duckdb under the warehouse home"
 HANDLED_ELSEWHERE = ("quarantined", "rejected")  # events covered by their own tables
+_NUMBER = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -166,7 +171,7 @@ def _rejected(con, d: _Delivery) -> Incident:
 
 
 def _ignored(d: _Delivery) -> Incident:
-    examples = ", ".join(_example_name(s) for s in SOURCES)
+    examples = ", ".join(delivery_file_name(s) for s in SOURCES)
     return Incident(
         key=f"ignored:{d.file_name}",
         severity="warning",
@@ -182,29 +187,30 @@ def _ignored(d: _Delivery) -> Incident:
     )
 
 
-def _example_name(source: str) -> str:
-    """The contract's file pattern written for people: ``rms/arrests_YYYYMM.csv``."""
-    name = load_contract(source).file_regex
-    name = re.sub(r"\(\?:_v\(\?P<version>[^)]*\)\)\?", "", name)
-    name = re.sub(r"\(\?P<month>[^)]*\)", "YYYYMM", name)
-    return name.removeprefix("^").removesuffix("$").replace("\\.", ".")
-
-
 def _reason_labels(reason: str | None) -> list[str]:
-    """The labels a quarantine reason counts under (see the module's docstring)."""
-    labels = []
+    """The labels a quarantine reason counts under (see the module's docstring).
+
+    Ingest joins a row's reasons with ``; ``, which a single sentence may hold too (``row has
+    4 fields; the header has 18``): a part that starts no reason of its own (a column's, a
+    rule's or a key clash) continues the sentence before it. Numbers in a sentence become
+    ``N``, so that rows with the same fault count together."""
+    labels: list[tuple[str, bool]] = []  # (label, is a free sentence)
     for part in scrub(reason, limit=10_000).split("; "):
         part = part.strip()
         if not part:
             continue
         head, sep, tail = part.partition(":")
-        if sep and head.strip() == "rule broken":
-            labels.append(f"rule: {tail.strip()}")
-        elif sep:
-            labels.append(head.strip())
+        head = head.strip()
+        if sep and head == "rule broken":
+            labels.append((f"rule: {tail.strip()}", False))
+        elif sep and head in contract_names():
+            labels.append((head, False))
+        elif labels and labels[-1][1] and not part.startswith("key ("):
+            labels[-1] = (f"{labels[-1][0]}; {part}", True)
         else:
-            labels.append(part)
-    return [label[:120] for label in labels] or ["no reason recorded"]
+            labels.append((part, True))
+    out = [(_NUMBER.sub("N", label) if free else label)[:120] for label, free in labels]
+    return out or ["no reason recorded"]
 
 
 def _quarantine_reasons(con, deliveries: dict[tuple, _Delivery], sha256s) -> list[tuple[_Delivery, Counter, int]]:
@@ -267,8 +273,7 @@ def _event(d: _Delivery, event: str, is_error: bool, details: list[str], n: int)
         return Incident(
             key=f"schema_drift:{ident}", severity="warning", kind="schema_drift",
             title=f"Schema drift in {d.file_name}",
-            detail=f"The {d.label} was loaded, but its header has column(s) the contract does not "
-                   f"know, which were ignored: {columns}.",
+            detail=f"The {d.label} was loaded, but its header does not match the contract: {columns}.",
             action=f"Ask the {d.source} supplier whether their extract changed. If the new column is "
                    f"to stay, decide whether the warehouse needs it and update the contract "
                    f"(pipelines/contracts/{d.source}.yaml); nothing else is needed for this delivery.",

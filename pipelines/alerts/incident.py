@@ -14,7 +14,7 @@ never alerted again, so a key names the thing that went wrong, not the run that 
 | header_only | ``header_only:<sha256>:<file_name>`` | warning |
 | contract_missing | ``contract_missing:<sha256>:<file_name>`` | warning |
 | ignored | ``ignored:<file_name>`` | warning |
-| orphans | ``orphans:<source_table>:<source_month>`` | warning |
+| orphans | ``orphans:<source_table>:<YYYY-MM the wait began>`` | warning |
 | awaiting_expungement | ``awaiting_expungement:<period>`` | warning |
 | delivery_event | ``event:<event>:<sha256>:<file_name>`` (an event this module does not know) | the event's own |
 
@@ -25,7 +25,8 @@ another name are a duplicate (no incident), other bytes under a seen name are a 
 No incident carries personal data: titles, details and actions are written here from file
 names, counts, column and rule names. Free text read from the warehouse (a rejection
 reason, a schema-drift column list, a failed run's message) goes through ``scrub`` first,
-which drops quoted values; row-level text and keys are never read.
+which drops quoted values. Row-level text and keys (arrest, custody, contract references)
+are never alerted: an alert says where data admins can look them up.
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ import functools
 import re
 from dataclasses import asdict, dataclass, field
 
-from pipelines.contracts import all_contracts
+from pipelines.contracts import all_contracts, load_contract
 
 SEVERITIES = ("error", "warning")
 
-# Digest order: errors first, then by kind in this order, then by key.
+# Digest order: errors first, then by kind in this order, then as collected (a stable sort:
+# collectors list deliveries in the contract's order, source then month then version).
 KIND_ORDER = (
     "run_failed", "rejected", "freshness", "consistency", "quarantine", "schema_drift",
     "header_only", "contract_missing", "ignored", "orphans", "awaiting_expungement",
@@ -75,7 +77,7 @@ class Incident:
 
 def sort_key(incident: Incident) -> tuple:
     kind = KIND_ORDER.index(incident.kind) if incident.kind in KIND_ORDER else len(KIND_ORDER)
-    return (SEVERITIES.index(incident.severity), kind, incident.key)
+    return (SEVERITIES.index(incident.severity), kind)
 
 
 # A quoted literal: opening quote not inside a word (so "file's" is no quote), closing quote
@@ -84,7 +86,7 @@ _QUOTED = re.compile(r"""(?<![\w])(['"]).*?\1(?![\w])""")
 
 
 @functools.cache
-def _contract_words() -> frozenset[str]:
+def contract_names() -> frozenset[str]:
     """Names the contracts declare (sheets, tables, columns): safe to show when quoted."""
     words = set()
     for contract in all_contracts():
@@ -97,7 +99,7 @@ def _contract_words() -> frozenset[str]:
 
 def _keep_quoted(match: re.Match) -> str:
     quoted = match.group(0)
-    if "/" in quoted or quoted[1:-1] in _contract_words():
+    if "/" in quoted or quoted[1:-1] in contract_names():
         return quoted  # a path, or a sheet or column name of the contract
     return "'…'"
 
@@ -128,6 +130,15 @@ def next_version_name(file_name: str, highest_version: int | None) -> str:
         return file_name
     version = max(highest_version or 1, int(match["version"] or 1)) + 1
     return f"{match['stem']}_v{version}{match['ext']}"
+
+
+def delivery_file_name(source: str, month: str | None = None) -> str:
+    """The contract's delivery name for ``source``, written for people: ``rms/arrests_YYYYMM.csv``,
+    or with ``month`` ('YYYY-MM') filled in: ``rms/arrests_202610.csv``."""
+    name = load_contract(source).file_regex
+    name = re.sub(r"\(\?:_v\(\?P<version>[^)]*\)\)\?", "", name)
+    name = re.sub(r"\(\?P<month>[^)]*\)", month.replace("-", "") if month else "YYYYMM", name)
+    return name.removeprefix("^").removesuffix("$").replace("\\.", ".")
 
 
 def run_failed_incident(run_id: str, message: str) -> Incident:

@@ -1,8 +1,9 @@
 """Every dbt model, seed and test as Dagster assets and checks, fed by the ingest assets."""
 
-from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,4 +44,5 @@ def checkpoint_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project())
+    # The dbt beside this interpreter: the venv's, whether or not it is on PATH.
+    return DbtCliResource(project_dir=dbt_project(), dbt_executable=str(Path(sys.executable).parent / "dbt"))

@@ -1,6 +1,5 @@
 """Dagster wiring for ingest: one multi-asset that takes every new delivery, and its checks."""
 
-from __future__ import annotations
 
 import duckdb
 import dagster as dg

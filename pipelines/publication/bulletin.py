@@ -8,6 +8,7 @@ change is worked out from two published numbers, and is not given when either is
 
 from __future__ import annotations
 
+import numbers
 from collections import Counter
 from collections.abc import Mapping
 from datetime import date
@@ -16,6 +17,7 @@ from html import escape
 
 from pipelines.publication.charts import Point, line_chart
 from pipelines.publication.disclosure import PublishedCell
+from pipelines.publication.manifest import COUNTS
 from pipelines.publication.periods import add_months, month_range, period_label, short_label
 from pipelines.publication.reference import Reference
 from pipelines.publication.text import (
@@ -88,15 +90,15 @@ def _change(now: PublishedCell | None, then: PublishedCell | None, unit: str,
     if then is None:
         return f"no figure for {when}"
     if now is None or now.number is None or then.number is None:
-        return f"cannot be compared with {when} ({_shown(then, unit)})"
+        return f"not comparable with {when}, which is {_shown(then, unit)}"
     diff = Decimal(now.number) - Decimal(then.number)
     if diff == 0:
-        return f"no change on {when} ({_shown(then, unit)})"
+        return f"no change from {when}"
     size = abs(diff)
     amount = (f"{size:,}" if unit == "count"
               else f"{size} percentage point{'s' if size != 1 else ''}" if unit == "rate"
               else f"{size} day{'s' if size != 1 else ''}")
-    return f"{'up' if diff > 0 else 'down'} {amount} on {when} ({_shown(then, unit)})"
+    return f"{'up' if diff > 0 else 'down'} {amount} from {_shown(then, unit)} in {when}"
 
 
 # --------------------------------------------------------------------------- sections
@@ -108,10 +110,11 @@ def _headline(totals, ref: Reference, period: str) -> str:
     for measure, heading in TRENDS:
         unit = ref.measure[measure].unit
         now = totals.get((period, measure))
+        on_month = _change(now, totals.get((month, measure)), unit, month)
+        on_year = _change(now, totals.get((year, measure)), unit, year)
         points.append(
             f"<li><strong>{escape(heading)}: {escape(_shown(now, unit))}</strong> in "
-            f"{period_label(period)}; {escape(_change(now, totals.get((month, measure)), unit, month))}"
-            f", and {escape(_change(now, totals.get((year, measure)), unit, year))}.</li>"
+            f"{period_label(period)}; {escape(on_month)}, and {escape(on_year)}.</li>"
         )
     rows = []
     for m in ref.measures:
@@ -189,8 +192,8 @@ def _value(v: object) -> str:
         return "<ul>" + "".join(f"<li>{_value(x)}</li>" for x in v) + "</ul>"
     if isinstance(v, bool) or v is None:
         return escape({True: "yes", False: "no", None: "none"}[v])
-    if isinstance(v, int):
-        return f"{v:,}"
+    if isinstance(v, numbers.Integral):
+        return f"{int(v):,}"
     return escape(str(v))
 
 
@@ -200,35 +203,48 @@ def _label(key: object) -> str:
 
 
 def _quality(accepted: list[dict], all_deliveries: list[Mapping], dq_summary: Mapping) -> str:
-    counts = ("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate")
-    rows = "".join(
+    def cells(d: Mapping) -> str:
+        return "".join(f'<td class="n">{d[k]:,}</td>' for k in COUNTS)
+
+    head = "".join(f'<th scope="col" class="n">{escape(_label(k))}</th>' for k in COUNTS)
+    by_source = {}
+    for d in accepted:
+        t = by_source.setdefault(d["source"], {"files": 0, **{k: 0 for k in COUNTS}})
+        t["files"] += 1
+        for k in COUNTS:
+            t[k] += d[k]
+    total = {k: sum(d[k] for d in accepted) for k in COUNTS}
+    source_rows = "".join(
+        f'<tr><th scope="row">{escape(s)}</th><td class="n">{t["files"]:,}</td>{cells(t)}</tr>'
+        for s, t in by_source.items()
+    )
+    file_rows = "".join(
         f'<tr><td>{escape(d["source"])}</td><td>{escape(d["month"])}</td>'
-        f'<td>{escape(d["file_name"])}</td>'
-        + "".join(f'<td class="n">{d[k]:,}</td>' for k in counts)
-        + "</tr>"
+        f'<td>{escape(d["file_name"])}</td>{cells(d)}</tr>'
         for d in accepted
     )
-    total = "".join(f'<td class="n">{sum(d[k] for d in accepted):,}</td>' for k in counts)
     others = Counter(str(d.get("status")) for d in all_deliveries
                      if d.get("status") != "accepted")
     other = ""
     if others:
-        other = ("<p>Other files seen in the landing folder and not in force: "
+        other = ("<p>Other files seen in the landing folder, not in force: "
                  + escape(", ".join(f"{n} {s}" for s, n in sorted(others.items()))) + ".</p>")
-    summary = f"<h3>Summary</h3>{_value(dq_summary)}" if dq_summary else ""
+    summary = f"<h3>Summary of checks</h3>{_value(dq_summary)}" if dq_summary else ""
     return (
         '<section aria-labelledby="quality"><h2 id="quality">Data quality</h2>'
-        "<p>The figures are made from the extracts below: every delivery in force "
-        "(accepted), with the rows read from it, loaded, set aside in quarantine and set "
-        "aside as exact duplicates.</p>"
-        f"<table><caption>Deliveries behind this publication ({len(accepted)})</caption>"
-        '<thead><tr><th scope="col">Source</th><th scope="col">Month</th>'
-        '<th scope="col">File</th><th scope="col" class="n">Rows read</th>'
-        '<th scope="col" class="n">Loaded</th><th scope="col" class="n">Quarantined</th>'
-        '<th scope="col" class="n">Duplicate</th></tr></thead>'
-        f"<tbody>{rows}</tbody>"
-        f'<tfoot><tr><th scope="row" colspan="3">Total</th>{total}</tr></tfoot></table>'
-        f"{other}{summary}</section>"
+        "<p>The figures are made from every delivery in force (accepted): below, the rows "
+        "read from them, loaded, set aside in quarantine and set aside as exact "
+        "duplicates.</p>"
+        "<table><caption>Deliveries behind this publication, by source</caption>"
+        f'<thead><tr><th scope="col">Source</th><th scope="col" class="n">Files</th>{head}'
+        f"</tr></thead><tbody>{source_rows}</tbody>"
+        f'<tfoot><tr><th scope="row">Total</th><td class="n">{len(accepted):,}</td>'
+        f"{cells(total)}</tr></tfoot></table>"
+        f"<details><summary>Every delivery behind this publication ({len(accepted)})"
+        "</summary><table><caption>Deliveries behind this publication, one row per file"
+        '</caption><thead><tr><th scope="col">Source</th><th scope="col">Month</th>'
+        f'<th scope="col">File</th>{head}</tr></thead><tbody>{file_rows}</tbody></table>'
+        f"</details>{other}{summary}</section>"
     )
 
 

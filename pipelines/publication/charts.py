@@ -13,7 +13,7 @@ from decimal import Decimal
 from html import escape
 
 WIDTH, HEIGHT = 720, 300
-LEFT, RIGHT, TOP, BOTTOM = 64, 24, 20, 48
+LEFT, RIGHT, TOP, BOTTOM = 64, 44, 20, 48
 LINE = "#12436D"  # Analysis Function palette, dark blue: 10:1 on white
 GRID = "#B1B4B6"
 TEXT = "#0B0C0C"
@@ -27,14 +27,14 @@ class Point:
 
 
 def _nice_max(top: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 × 10^k at or above ``top`` (at least 1)."""
-    if top <= 1:
-        return 1.0
-    scale = 10 ** (len(str(int(top))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        if step * scale >= top:
-            return float(step * scale)
-    return float(10 * scale)  # pragma: no cover
+    """The smallest 4 × step at or above ``top``, the step being 1, 2 or 5, then 10, 20,
+    25 or 50 × 10^k: the five gridlines fall on whole numbers (0, 20, 40, 60, 80)."""
+    scale = 1
+    while True:
+        for step in ((1, 2, 5) if scale == 1 else (scale, 2 * scale, 2.5 * scale, 5 * scale)):
+            if 4 * step >= top:
+                return float(4 * step)
+        scale *= 10
 
 
 def _f(x: float) -> str:

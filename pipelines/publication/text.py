@@ -44,8 +44,9 @@ def breakdown_note(ref: Reference) -> str:
         measures = [m.name for m in ref.measures if m.unit == unit]
         if measures:
             by = [b for b in ref.breakdowns_for(measures[0]) if b != "total"]
-            parts.append(f"{what} are published in total" + (f" and by {_names(by)}" if by else " only"))
-    return "; ".join(parts) + "."
+            where = f" and by {_names(by)}" if by else " only"
+            parts.append(f"{what} are published in total{where}")
+    return ". ".join(parts) + "."
 
 
 def long_date(d: date) -> str:

@@ -8,8 +8,7 @@ from pipelines.warehouse.publish import publish_warehouse
 
 @dg.asset(
     key=["analyst_warehouse"],
-    deps=[dg.AssetKey(["marts", "monthly_measures"]), dg.AssetKey(["dq", "consistency_checks"]),
-          dg.AssetKey(["dq", "orphan_references"])],
+    deps=[dg.AssetKey(["dq", "alerts"])],
     group_name="publication",
     kinds={"duckdb"},
     description="HOME/warehouse.duckdb: the modelled tables and data-quality history, swapped in atomically "

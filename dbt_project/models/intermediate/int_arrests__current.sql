@@ -48,7 +48,7 @@ attributed as (
             when cv.age_at_arrest < 35 then '25-34'
             when cv.age_at_arrest < 45 then '35-44'
             when cv.age_at_arrest < 55 then '45-54'
-            else '55+'
+            when cv.age_at_arrest >= 55 then '55+'
         end                                            as age_band
     from current_versions as cv
     left join offence_codes as oc

@@ -34,11 +34,15 @@ months as (
 
 ),
 
-accepted as (
+availability as (
 
-    select distinct source, month
+    select
+        month,
+        bool_or(source = 'rms')        as rms_available,
+        bool_or(source = 'custody')    as custody_available
     from deliveries
     where status = 'accepted'
+    group by month
 
 )
 
@@ -46,13 +50,9 @@ select
     {{ period_of('months.period_start') }}             as period,
     months.period_start,
     last_day(months.period_start)                      as period_end,
-    exists (
-        select 1 from accepted
-        where accepted.source = 'rms' and accepted.month = {{ period_of('months.period_start') }}
-    )                                                  as rms_available,
-    exists (
-        select 1 from accepted
-        where accepted.source = 'custody' and accepted.month = {{ period_of('months.period_start') }}
-    )                                                  as custody_available,
+    coalesce(availability.rms_available, false)        as rms_available,
+    coalesce(availability.custody_available, false)    as custody_available,
     true                                               as programme_available
 from months
+left join availability
+    on {{ period_of('months.period_start') }} = availability.month

@@ -17,5 +17,6 @@ select
     cast(rows_loaded as integer)        as rows_loaded,
     cast(rows_quarantined as integer)   as rows_quarantined,
     cast(rows_duplicate as integer)     as rows_duplicate,
-    cast(reason as varchar)             as reason
+    cast(reason as varchar)             as reason,
+    cast(seen_order as integer)         as seen_order
 from source
