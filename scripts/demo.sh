@@ -12,7 +12,9 @@ if [ ! -s "$DEMO/secrets/pseudonym.key" ]; then
 fi
 export CHECKPOINT_PSEUDONYM_KEY_FILE="$PWD/$DEMO/secrets/pseudonym.key"
 rm -rf "$DEMO/landing"
-.venv/bin/checkpoint-warehouse generate --out "$DEMO/landing" --start 2025-01 --months 12 --scale durham --seed 7
+# Twelve months ending last month, as a live landing folder would hold.
+START=$(.venv/bin/python -c "import datetime as d; t=d.date.today(); m=t.year*12+t.month-1-12; print(f'{m//12:04d}-{m%12+1:02d}')")
+.venv/bin/checkpoint-warehouse generate --out "$DEMO/landing" --start "$START" --months 12 --scale durham --seed 7
 set +e
 .venv/bin/checkpoint-warehouse run --landing "$DEMO/landing" --home "$DEMO/home"
 status=$?

@@ -14,16 +14,13 @@ import email
 import email.policy
 import hashlib
 import json
-import socket
-import threading
 from datetime import date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
 import pytest
-from aiosmtpd.controller import Controller
 
+from tests.receivers import free_port
 from pipelines.alerts import (
     AlertConfig, Incident, collect_delivery_incidents, collect_state_incidents, dispatch,
     run_failed_incident,
@@ -174,66 +171,6 @@ def all_incidents(con, today: date = TODAY) -> list[Incident]:
 
 
 # --- real receivers ---------------------------------------------------------------------
-
-def free_port() -> int:
-    """A port nothing listens on (bound, read and released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class _Capture:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    capture = _Capture()
-    controller = Controller(capture, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller.port, capture.messages
-    controller.stop()
-
-
-class Receiver(ThreadingHTTPServer):
-    def __init__(self):
-        self.posts: list[dict] = []
-        self.statuses: list[int] = []  # answers to give, in order; 200 once used up
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hooks/alerts"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802 (http.server's name)
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        server: Receiver = self.server
-        server.posts.append({"path": self.path, "content_type": self.headers["Content-Type"], "body": body})
-        status = server.statuses.pop(0) if server.statuses else 200
-        self.send_response(status)
-        self.end_headers()
-        self.wfile.write(b"ok" if status == 200 else b"busy")
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
 
 def config_for(smtp_port: int, webhook_url: str) -> AlertConfig:
     return AlertConfig.from_env({

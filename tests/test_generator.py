@@ -59,7 +59,9 @@ def read_sheet(path: Path, name: str) -> tuple[list[str], list[tuple]]:
     finally:
         wb.close()
     header = [h for h in rows[0] if h is not None]
-    data = [r[: len(header)] for r in rows[1:] if any(v is not None for v in r)]
+    width = len(header)
+    # read-only rows stop at their last non-empty cell: pad them to the header's width
+    data = [tuple(r[:width]) + (None,) * (width - len(r)) for r in rows[1:] if any(v is not None for v in r)]
     return header, data
 
 
@@ -256,6 +258,7 @@ def test_every_fault_kind_is_injected(faulty):
     missing = set(FAULT_HANDLING) - set(summary["faults"])
     assert not missing, f"fault kinds never injected: {sorted(missing)}"
     assert summary["natural"]["sessions_recorded_late"] > 0
+    assert summary["natural"]["custody_before_arrest_record"] > 0  # custody names an arrest RMS sends later
 
 
 def test_faults_are_visible_in_the_files(faulty):
@@ -291,6 +294,46 @@ def test_faults_are_visible_in_the_files(faulty):
         text_dates += sum(isinstance(r[j], str) and bool(re.fullmatch(r"\d\d/\d\d/\d{4}", r[j])) for r in rows)
         real_dates += sum(isinstance(r[j], dt.datetime) for r in rows)
     assert text_dates > 0 and real_dates > 10 * text_dates
+
+
+def _normalise(table, header, row) -> tuple:
+    """The spec's normalisation: trim; upper-case code/pattern/key columns; Y/YES/N/NO -> Y/N."""
+    out = []
+    for name, value in zip(header, row):
+        if name not in table.column_names:
+            continue
+        col = table.column(name)
+        v = value.strip()
+        if col.upper:
+            v = v.upper()
+        if col.type == "flag":
+            v = {"YES": "Y", "NO": "N"}.get(v, v)
+        out.append((name, v))
+    return tuple(sorted(out))
+
+
+def test_logged_duplicates_and_key_conflicts_match_the_rows(faulty):
+    """Within each CSV delivery, what the spec would call duplicates / key conflicts is what was logged."""
+    out, summary = faulty
+    for source, encoding in (("rms", "utf-8-sig"), ("custody", "cp1252")):
+        table = load_contract(source).tables[0]
+        for f in deliveries(summary, source):
+            header, rows = read_csv(out / f["path"], encoding)
+            seen, dups, by_key = set(), 0, {}
+            for r in rows:
+                if len(r) != len(header):
+                    continue  # quarantined with its raw text
+                norm = _normalise(table, header, r)
+                if norm in seen:
+                    dups += 1
+                    continue
+                seen.add(norm)
+                key = tuple(v for n, v in norm if n in table.key)
+                by_key.setdefault(key, set()).add(norm)
+            conflicts = sum(len(v) - 1 for v in by_key.values() if len(v) > 1)
+            logged = summary["faults_by_file"].get(f["path"], {})
+            assert dups == logged.get("duplicate_row", 0), f["path"]
+            assert conflicts == logged.get("key_conflict", 0), f["path"]
 
 
 def test_late_redelivery_brings_the_missing_custody_rows(faulty):

@@ -31,6 +31,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be a non-negative integer")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="checkpoint-warehouse generate",
@@ -40,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", default="2025-01", type=_month, metavar="YYYY-MM", help="first month (default 2025-01)")
     p.add_argument("--months", default=12, type=_positive, metavar="N", help="number of months (default 12)")
     p.add_argument("--scale", default="durham", choices=sorted(SCALES), help="durham (default) or national")
-    p.add_argument("--seed", default=42, type=int, metavar="N", help="random seed (default 42)")
+    p.add_argument("--seed", default=42, type=_seed, metavar="N", help="random seed (default 42)")
     p.add_argument("--clean", action="store_true", help="no faults: every row valid, no stray files")
     p.add_argument("--workers", type=_positive, default=None, metavar="N",
                    help="processes building workbooks (default: 2 at national scale, else 1)")
@@ -69,7 +76,3 @@ def main_generate(args: list[str]) -> int:
     if summary["faults"]:
         print("  faults: " + ", ".join(f"{k}={v}" for k, v in summary["faults"].items()))
     return 0
-
-
-if __name__ == "__main__":  # python -m pipelines.generator.cli --out DIR ...
-    raise SystemExit(main_generate(sys.argv[1:]))

@@ -101,15 +101,3 @@ def dmy_hm(times) -> np.ndarray:
                           sep[:, 2:3], parts[:, 8:13]], axis=1)
     joined = np.ascontiguousarray(out).view("U16").ravel()
     return np.where(iso == "NaT", "", joined).astype(object)
-
-
-def dmy(dates) -> np.ndarray:
-    """'DD/MM/YYYY' strings (dates typed as text in the workbook)."""
-    iso = np.datetime_as_string(np.asarray(dates).astype("datetime64[D]"), unit="D")
-    s = iso.astype("U10")
-    v = s.view("U1").reshape(len(s), 10) if len(s) else np.empty((0, 10), dtype="U1")
-    out = v[:, [8, 9, 7, 5, 6, 4, 0, 1, 2, 3]].copy()
-    out[:, 2] = "/"
-    out[:, 5] = "/"
-    joined = np.ascontiguousarray(out).view("U10").ravel()
-    return np.where(iso == "NaT", "", joined).astype(object)

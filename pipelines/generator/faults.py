@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -107,7 +107,6 @@ class Ctx:
     file: str
     month: np.datetime64
     xlsx: bool = False
-    notes: Counter = field(default_factory=Counter)
 
     def count(self, kind: str, n_rows: int, rate: float | None = None, minimum: int = 1) -> int:
         """Seed-determined count: Poisson around rate x rows, at least ``minimum``."""

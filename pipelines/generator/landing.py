@@ -91,10 +91,6 @@ def _groups(frame: pd.DataFrame, months: list) -> dict:
     return out
 
 
-def _versioned(rel_base: str, ext: str, version: int) -> str:
-    return f"{rel_base}{'' if version == 1 else f'_v{version}'}.{ext}"
-
-
 # ------------------------------------------------------------------------------------------
 # RMS
 # ------------------------------------------------------------------------------------------
@@ -403,6 +399,8 @@ def generate_landing(out_dir: Path, start: str = "2025-01", months: int = 12, sc
     where openpyxl dominates the run time, else 1 = in this process). The bytes do not depend
     on it.
     """
+    if int(seed) < 0:
+        raise ValueError("seed must be a non-negative integer")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     world = simulate_world(start, months, scale, seed)

@@ -24,7 +24,7 @@ from pipelines.contracts import load_contract, seed_values
 from pipelines.generator import settings as S
 from pipelines.generator.dates import (
     DAY, HOUR, MINUTE, SECOND, add_months_clamped, age_in_years, days_in_month, month_end,
-    month_of, month_start,
+    month_start, parse_month,
 )
 from pipelines.generator.names import (
     NAME_POOLS, ORIGINS_ANY, ORIGINS_BY_ETHNICITY_CODE, ORIGINS_BY_ETHNICITY_GROUP,
@@ -541,7 +541,7 @@ def _outcomes(rng, arrests: pd.DataFrame, custody: pd.DataFrame, contracts: pd.D
     expunge = np.full(n, np.datetime64("NaT", "s"))
     completed = np.zeros(n, dtype=bool)
     completed[ci[st == "COMPLETED"]] = True
-    expunge[completed] = written[completed] + rng.integers(14 * 86400, 90 * 86400, int(completed.sum())) * SECOND
+    expunge[completed] = written[completed] + rng.integers(28 * 86400, 93 * 86400, int(completed.sum())) * SECOND  # 1-3 months
     return code, odate, written, expunge
 
 
@@ -582,7 +582,6 @@ def simulate_world(start: str, months: int, scale: str, seed: int) -> World:
         raise ValueError(f"scale must be one of {sorted(S.SCALES)}, got {scale!r}")
     if months < 1:
         raise ValueError("months must be at least 1")
-    from pipelines.generator.dates import parse_month
 
     sc = S.SCALES[scale]
     first = parse_month(start)

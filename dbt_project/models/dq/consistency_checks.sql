@@ -14,10 +14,14 @@
 -- the sources delivered (broken chains are reported in dq.orphan_references).
 -- relative_difference = |left - right| / max(left, right), 0 when both are 0; a check
 -- passes when it is within its tolerance. Tolerances and severities are dbt vars.
+{#- (check_name, var prefix, month availability column, left CTE, right CTE) -#}
 {%- set checks = [
-    ('checkpoint_disposals_vs_diversions_started', 'consistency_disposals_vs_starts'),
-    ('contracts_completed_vs_arrests_outcome_22', 'consistency_completed_vs_outcome_22'),
-    ('arrests_expunged_vs_contracts_completed', 'consistency_expunged_vs_completed'),
+    ('checkpoint_disposals_vs_diversions_started', 'consistency_disposals_vs_starts',
+        'custody_available', 'checkpoint_disposals', 'diversions_started'),
+    ('contracts_completed_vs_arrests_outcome_22', 'consistency_completed_vs_outcome_22',
+        'rms_available', 'contracts_completed', 'arrests_outcome_22'),
+    ('arrests_expunged_vs_contracts_completed', 'consistency_expunged_vs_completed',
+        'rms_available', 'arrests_expunged', 'arrests_expunged_with_completed_contract'),
 ] %}
 
 with months as (
@@ -101,51 +105,21 @@ arrests_expunged_with_completed_contract as (
 ),
 
 pairs as (
+    {%- for name, var_prefix, available, left_cte, right_cte in checks %}
 
-    select
-        'checkpoint_disposals_vs_diversions_started' as check_name,
-        months.period,
-        months.custody_available as is_comparable,
-        coalesce(l.n, 0) as left_value,
-        coalesce(r.n, 0) as right_value
-    from months
-    left join checkpoint_disposals as l on months.period = l.period
-    left join diversions_started as r on months.period = r.period
-
-    union all
-
-    select
-        'contracts_completed_vs_arrests_outcome_22',
-        months.period,
-        months.rms_available,
-        coalesce(l.n, 0),
-        coalesce(r.n, 0)
-    from months
-    left join contracts_completed as l on months.period = l.period
-    left join arrests_outcome_22 as r on months.period = r.period
-
-    union all
-
-    select
-        'arrests_expunged_vs_contracts_completed',
-        months.period,
-        months.rms_available,
-        coalesce(l.n, 0),
-        coalesce(r.n, 0)
-    from months
-    left join arrests_expunged as l on months.period = l.period
-    left join arrests_expunged_with_completed_contract as r on months.period = r.period
-
-),
-
-settings as (
-
-    {%- for name, var_prefix in checks %}
     select
         '{{ name }}' as check_name,
+        months.period,
+        coalesce(l.n, 0) as left_value,
+        coalesce(r.n, 0) as right_value,
         cast({{ var(var_prefix ~ '_tolerance') }} as double) as tolerance,
         '{{ var(var_prefix ~ '_severity') }}' as severity
+    from months
+    left join {{ left_cte }} as l on months.period = l.period
+    left join {{ right_cte }} as r on months.period = r.period
+    where months.{{ available }}
     {%- if not loop.last %}
+
     union all
     {%- endif %}
     {%- endfor %}
@@ -155,22 +129,18 @@ settings as (
 measured as (
 
     select
-        pairs.check_name,
-        pairs.period,
-        pairs.left_value,
-        pairs.right_value,
-        pairs.left_value - pairs.right_value as difference,
+        check_name,
+        period,
+        left_value,
+        right_value,
+        left_value - right_value as difference,
         case
-            when greatest(pairs.left_value, pairs.right_value) = 0 then 0.0
-            else abs(pairs.left_value - pairs.right_value)
-                / greatest(pairs.left_value, pairs.right_value)
+            when greatest(left_value, right_value) = 0 then 0.0
+            else abs(left_value - right_value) / greatest(left_value, right_value)
         end as relative_difference,
-        settings.tolerance,
-        settings.severity
+        tolerance,
+        severity
     from pairs
-    inner join settings
-        on pairs.check_name = settings.check_name
-    where pairs.is_comparable
 
 )
 
