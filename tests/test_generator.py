@@ -336,6 +336,16 @@ def test_logged_duplicates_and_key_conflicts_match_the_rows(faulty):
             assert conflicts == logged.get("key_conflict", 0), f["path"]
 
 
+def test_expected_counts_add_up(faulty):
+    _, summary = faulty
+    for f in summary["files"]:
+        if f["expected_fate"].startswith("accepted"):
+            c = f["expected_counts"]
+            assert c["rows_read"] == c["rows_loaded"] + c["rows_quarantined"] + c["rows_duplicate"]
+            assert c["rows_quarantined"] > 0 and c["rows_duplicate"] > 0 or "_v2" in f["path"], f["path"]
+            assert 0.9 < c["rows_loaded"] / c["rows_read"] <= 1.0, f["path"]
+
+
 def test_late_redelivery_brings_the_missing_custody_rows(faulty):
     out, summary = faulty
     v1 = out / "custody/custody_202502.csv"

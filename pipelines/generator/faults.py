@@ -62,6 +62,21 @@ FAULT_HANDLING: dict[str, str] = {
 }
 
 
+# Row faults by their fate in an accepted delivery ("rows read = loaded + quarantined +
+# duplicate"); a key conflict quarantines two rows: the original and its injected twin.
+QUARANTINED_KINDS = ("required_empty", "bad_value", "bad_date", "cross_rule", "month_outside",
+                     "field_count", "earlier_version_changed", "custody_ref_other_month")
+DUPLICATE_KINDS = ("duplicate_row", "earlier_version_resent", "session_resent")
+
+
+def expected_counts(rows: int, kinds: dict[str, int]) -> dict[str, int]:
+    """What an accepted delivery's row accounting should be, from the faults injected in it."""
+    quarantined = sum(kinds.get(k, 0) for k in QUARANTINED_KINDS) + 2 * kinds.get("key_conflict", 0)
+    duplicate = sum(kinds.get(k, 0) for k in DUPLICATE_KINDS)
+    return {"rows_read": rows, "rows_loaded": rows - quarantined - duplicate,
+            "rows_quarantined": quarantined, "rows_duplicate": duplicate}
+
+
 class FaultLog:
     """Counts of injected faults per file and kind."""
 

@@ -435,6 +435,10 @@ def generate_landing(out_dir: Path, start: str = "2025-01", months: int = 12, sc
         run.strays()
 
     files = sorted(run.files, key=lambda f: f["path"])
+    by_file = run.log.as_dict()
+    for f in files:  # the row accounting an accepted delivery should produce
+        if f["expected_fate"].startswith("accepted"):
+            f["expected_counts"] = F.expected_counts(f["rows"], by_file.get(f["path"], {}))
     month_list = world.month_list
     return {
         "out_dir": str(out),
@@ -443,7 +447,7 @@ def generate_landing(out_dir: Path, start: str = "2025-01", months: int = 12, sc
         "files": files,
         "rows": _row_totals(files),
         "faults": run.log.totals(),
-        "faults_by_file": run.log.as_dict(),
+        "faults_by_file": by_file,
         "fault_handling": dict(F.FAULT_HANDLING),
         "world": world_stats(world),
         "natural": _natural_reference_lags(world),
