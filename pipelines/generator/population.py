@@ -319,7 +319,7 @@ def _arrests(rng, ref: Reference, scale: S.Scale, months_arr, force_p, persons, 
         w = S.DRUG_CLASS_WEIGHTS.get(code, S.DEFAULT_DRUG_CLASS_WEIGHTS)
         drug_class[m] = weighted_choice(rng, ["A", "B", "C"], w, int(m.sum()))
 
-    n_stations = rng.integers(3, 13, size=len(ref.forces))
+    n_stations = rng.integers(4, 13, size=len(ref.forces))  # at least one station per named suite
     st = np.floor(n_stations[force_idx] * rng.random(n) ** 1.5).astype(np.int64)
     station_code = forces[force_idx] + pd.Series(st + 1).astype(str).str.zfill(2).to_numpy(object)
 

@@ -75,7 +75,8 @@ DEFAULT_OFFENCE_WEIGHT = 2.0
 # Well-formed Home Office codes outside the seed (offence group "other"), with a total weight.
 OTHER_OFFENCE_CODES = ("028/01", "030/01", "037/02", "049/01", "010/01", "003/01", "802/01",
                        "804/01", "814/01", "066/05", "090/01", "195/12")
-OTHER_OFFENCE_WEIGHT = 28.0
+# Most arrests are for offences Checkpoint never covers (burglary, robbery, driving, ...).
+OTHER_OFFENCE_WEIGHT = 150.0
 # drug class weights (A, B, C) by offence code; default for a drug offence not listed.
 DRUG_CLASS_WEIGHTS: dict[str, tuple[float, float, float]] = {
     "092/01": (0.0, 1.0, 0.0),      # cannabis is class B
@@ -102,8 +103,9 @@ GRAVITY_WEIGHTS: dict[str, tuple[float, float, float, float]] = {
     "public_order": (0.3, 0.55, 0.15, 0.0),
 }
 DEFAULT_GRAVITY_WEIGHTS = (0.1, 0.3, 0.35, 0.25)
-# Among in-scope adults with gravity <= 3: reasons a sergeant still says no.
-OTHER_INELIGIBLE = {"PREVIOUS": 0.18, "DENIED": 0.1, "OTHER": 0.05}
+# Among in-scope adults with gravity <= 3: reasons a sergeant still says no. A previous
+# record bars most; with the offence mix this gives Durham a few dozen contracts a month.
+OTHER_INELIGIBLE = {"PREVIOUS": 0.55, "DENIED": 0.1, "OTHER": 0.05}
 OFFERED_SHARE = 0.88            # eligible -> offered
 ACCEPTED_SHARE = 0.78           # offered -> accepted
 DISPOSAL_DECLINED = {"CHARGED": 0.55, "CAUTIONED": 0.15, "RUI": 0.2, "BAILED": 0.1}
