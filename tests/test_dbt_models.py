@@ -294,6 +294,32 @@ def test_build_runs_every_node_and_warns_only_on_consistency(built):
         "no_failed_consistency_checks_consistency_checks_warn"]
 
 
+def test_docs_generate_documents_every_model_and_column_for_analysts(built):
+    # Runs before any test opens the module's read-only connection (dbt needs the file).
+    db, _ = built
+    work = db.parent
+    env = {**os.environ, "CHECKPOINT_BUILD_DB": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    result = subprocess.run(
+        [str(DBT), "docs", "generate", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
+         "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-4000:]
+    catalog = json.loads((work / "target" / "catalog.json").read_text())
+    manifest = json.loads((work / "target" / "manifest.json").read_text())
+    assert (work / "target" / "index.html").exists()
+    undocumented = []
+    for unique_id, node in manifest["nodes"].items():
+        if node["resource_type"] != "model":
+            continue
+        if not node["description"].strip():
+            undocumented.append(unique_id)
+        for column in catalog["nodes"][unique_id]["columns"]:
+            if not node["columns"].get(column.lower(), {}).get("description", "").strip():
+                undocumented.append(f"{unique_id}.{column}")
+    assert undocumented == []
+    assert "exposure.checkpoint.monthly_publication" in manifest["exposures"]
+
+
 def test_grid_is_complete_and_ordered(con):
     months = [r[0] for r in con.execute(
         "SELECT DISTINCT period FROM marts.monthly_measure_cells ORDER BY 1").fetchall()]
