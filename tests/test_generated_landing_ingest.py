@@ -1,0 +1,37 @@
+"""A generated landing folder with every fault loads exactly as the generator predicts."""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipelines.generator import generate_landing
+from pipelines.ingest.load import ingest_landing
+from pipelines.settings import Home
+
+# The generator's word for a fate, and what dq.deliveries says once the whole folder is in.
+FINAL_STATUS = {"accepted": "accepted", "accepted (replaces v1)": "accepted", "duplicate": "duplicate",
+                "ignored": "ignored", "rejected": "rejected"}
+
+
+def test_every_generated_delivery_reconciles_and_matches_its_planted_faults(tmp_path):
+    landing, home = tmp_path / "landing", Home(tmp_path / "home")
+    summary = generate_landing(landing, start="2025-01", months=3, scale="durham", seed=5)
+    ingest_landing(landing, home.build_db, home.restricted_db, b"k")
+    con = duckdb.connect(str(home.build_db), read_only=True)
+    rows = {r[0]: r[1:] for r in con.execute("""
+        SELECT file_name, status, rows_read, rows_loaded, rows_quarantined, rows_duplicate FROM dq.deliveries
+    """).fetchall()}
+    con.close()
+    assert set(rows) == {f["path"] for f in summary["files"]}
+    replaced = {f["path"].replace("_v2", "") for f in summary["files"] if f["expected_fate"] == "accepted (replaces v1)"}
+    for planned in summary["files"]:
+        status, read, loaded, quarantined, duplicate = rows[planned["path"]]
+        expected = "superseded" if planned["path"] in replaced else FINAL_STATUS[planned["expected_fate"]]
+        assert status == expected, planned["path"]
+        if status in ("accepted", "superseded"):
+            assert read == loaded + quarantined + duplicate
+            counts = planned["expected_counts"]
+            assert (read, loaded, quarantined, duplicate) == (
+                counts["rows_read"], counts["rows_loaded"], counts["rows_quarantined"], counts["rows_duplicate"]
+            ), planned["path"]
+    assert {"rejected", "duplicate", "ignored", "superseded"} <= {r[0] for r in rows.values()}
