@@ -18,6 +18,10 @@ class ConfigurationError(RuntimeError):
     """The pipeline cannot start: the message says what to set."""
 
 
+class WriterBusy(RuntimeError):
+    """Another process holds the build database's writer lock."""
+
+
 @dataclass(frozen=True)
 class Home:
     root: Path
@@ -59,7 +63,7 @@ class Home:
                     break
                 except BlockingIOError:
                     if time.monotonic() > deadline:
-                        raise ConfigurationError(f"another pipeline run holds {self.writer_lock}") from None
+                        raise WriterBusy(f"another pipeline run holds {self.writer_lock}") from None
                     time.sleep(0.5)
             try:
                 yield

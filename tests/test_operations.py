@@ -104,3 +104,22 @@ def test_jobs_sensors_and_schedule_are_defined():
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {"raw/rms_arrests", "dq/deliveries", "marts/monthly_measures", "analyst_warehouse", "publication",
             "dq/alerts"} <= keys
+
+
+def test_freshness_sensor_alerts_late_sources_once_and_yields_to_a_writing_run(site, monkeypatch):
+    from pipelines.operations.sensors import freshness_sensor
+
+    landing, home = site
+    monkeypatch.setenv("CHECKPOINT_TODAY", "2026-12-15")
+    assert isinstance(freshness_sensor(dg.build_sensor_context()), dg.SkipReason)  # nothing loaded yet
+    write_rms(landing / "rms/arrests_202610.csv", [rms_row()])
+    load_and_publish(landing, home)
+    with home.exclusive_writer():
+        busy = freshness_sensor(dg.build_sensor_context())
+    assert "writing" in busy.skip_message and not home.alerts_log.exists()
+    freshness_sensor(dg.build_sensor_context())
+    keys = {json.loads(line)["key"] for line in home.alerts_log.read_text().splitlines()}
+    # RMS for November is late (due 2026-12-07); custody and the workbook never came at all.
+    assert {"freshness:rms:2026-11", "freshness:custody:2026-10", "freshness:programme:2026-10"} <= keys
+    freshness_sensor(dg.build_sensor_context())
+    assert len(home.alerts_log.read_text().splitlines()) == len(keys)

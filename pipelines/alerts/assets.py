@@ -18,9 +18,9 @@ def today(environ=os.environ) -> dt.date:
     return dt.date.fromisoformat(pinned) if pinned else dt.date.today()
 
 
-def alert_run(home: Home, run_id: str | None) -> DispatchResult:
+def alert_run(home: Home, run_id: str | None, lock_timeout_s: float = 3600) -> DispatchResult:
     """One digest of every incident not alerted before: deliveries and the state of the data."""
-    with home.exclusive_writer():
+    with home.exclusive_writer(timeout_s=lock_timeout_s):
         con = duckdb.connect(str(home.build_db))
         try:
             incidents = collect_delivery_incidents(con, None) + collect_state_incidents(con, today())

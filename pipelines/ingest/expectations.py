@@ -95,10 +95,11 @@ def validate_with_gx(suite: dict, frame: pd.DataFrame) -> list[ExpectationResult
     """Run one suite on a pandas batch (GX's SQL datasource over duckdb fails silently)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx  # ~4 s to import: only when a delivery is validated
+    from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
     context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     batch = (context.data_sources.add_pandas("delivery")
              .add_dataframe_asset("rows")
              .add_batch_definition_whole_dataframe("all")

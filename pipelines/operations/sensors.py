@@ -8,7 +8,7 @@ import dagster as dg
 from pipelines.alerts.assets import alert_run, alert_run_failure
 from pipelines.operations import RUN_JOB, checkpoint_publish, checkpoint_run, run_config_for
 from pipelines.operations.planning import pending_files
-from pipelines.settings import home_from_env, landing_from_env
+from pipelines.settings import WriterBusy, home_from_env, landing_from_env
 
 
 @dg.sensor(job=checkpoint_run, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.STOPPED,
@@ -31,7 +31,10 @@ def freshness_sensor(context: dg.SensorEvaluationContext):
     home = home_from_env()
     if not home.build_db.exists():
         return dg.SkipReason("nothing has been loaded yet")
-    result = alert_run(home, run_id=None)
+    try:
+        result = alert_run(home, run_id=None, lock_timeout_s=0)  # never hold up a sensor tick
+    except WriterBusy:
+        return dg.SkipReason("a run is writing the build database; the run raises its own alerts")
     return dg.SkipReason(f"{len(result.raised)} new alert(s) raised")
 
 
