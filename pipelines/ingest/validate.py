@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from pipelines.contracts import Column, Table, seed_values
@@ -210,21 +211,21 @@ def validate_sheet(
     match means.
     """
     extra = check_header(sheet, table)
-    position = {name: sheet.header.index(name) for name in table.column_names}
+    names = table.column_names
+    positions = [sheet.header.index(name) for name in names]
+    width = len(sheet.header)
     outcome = SheetOutcome(table, rows_read=len(sheet.rows), to_load=pd.DataFrame(), extra_columns=extra)
     raw_text = {row.row_number: row.raw_text for row in sheet.rows}
     well_formed = []
     for row in sheet.rows:
-        if len(row.fields) != len(sheet.header):
+        if len(row.fields) != width:
             outcome.quarantined.append(Quarantined(
-                row.row_number,
-                f"row has {len(row.fields)} fields; the header has {len(sheet.header)}",
-                row.raw_text))
+                row.row_number, f"row has {len(row.fields)} fields; the header has {width}", row.raw_text))
         else:
-            well_formed.append([row.row_number] + [row.fields[position[n]] for n in table.column_names])
-    incoming = pd.DataFrame(well_formed, columns=["row_number", *table.column_names], dtype=object)
+            well_formed.append([row.row_number] + [row.fields[i] for i in positions])
+    incoming = pd.DataFrame(well_formed, columns=["row_number", *names], dtype=object)
     incoming["row_number"] = incoming["row_number"].astype("int64")
-    for name in table.column_names:
+    for name in names:
         incoming[name] = incoming[name].astype("string")
     con = con or reference_connection()
     con.register("incoming", incoming)
@@ -236,10 +237,9 @@ def validate_sheet(
         outcome.to_load = checked
         return outcome
 
-    reasons = {int(r): list(c) + list(u) for r, c, u in zip(
-        checked["row_number"], checked["column_reasons"], checked["rule_reasons"])}
-    duplicate = checked["canonical_row"].duplicated(keep="first")
+    reasons = [list(c) + list(u) for c, u in zip(checked["column_reasons"], checked["rule_reasons"])]
     checked["row_digest"] = [keyed_digest(secret, text) for text in checked["canonical_row"]]
+    duplicate = checked["canonical_row"].duplicated(keep="first")
 
     rule = table.earlier_delivery_key_rule
     earlier = history(checked["key_text"]) if history and rule else {}
@@ -248,31 +248,30 @@ def validate_sheet(
         # Equal to a row already loaded from another month's delivery: a duplicate, before
         # any other rule (an RMS row's month included).
         duplicate |= in_earlier.notna() & (in_earlier == checked["row_digest"])
-    remaining = checked[~duplicate]
-    key_null = remaining["key_text"].str.contains(NULL_MARK, regex=False)
-    distinct_per_key = remaining[~key_null].groupby("key_text")["canonical_row"].transform("nunique")
-    conflicting = set(distinct_per_key[distinct_per_key > 1].index)
+    remaining = ~duplicate
+    has_key = ~checked["key_text"].str.contains(NULL_MARK, regex=False)
+    candidates = remaining & has_key
+    distinct = checked[candidates].groupby("key_text")["canonical_row"].transform("nunique")
+    conflicting = pd.Series(False, index=checked.index)
+    conflicting[distinct.index] = distinct > 1
     key_label = ", ".join(table.key)
-    for index in remaining.index:
-        row_number = int(remaining.at[index, "row_number"])
-        if index in conflicting:
-            reasons[row_number].insert(0, f"key ({key_label}) is in another row of this delivery with different values")
-        previous = in_earlier.at[index]
-        if isinstance(previous, str):
-            if rule == "immutable_version" and previous != remaining.at[index, "row_digest"]:
-                reasons[row_number].append(
-                    f"key ({key_label}) already loaded from an earlier delivery with different values")
-            elif rule == "owned_by_month":
-                reasons[row_number].append(
-                    f"key ({key_label}) already loaded from another month's delivery")
+    for position in np.flatnonzero(remaining & conflicting):
+        reasons[position].insert(0, f"key ({key_label}) is in another row of this delivery with different values")
+    previously_loaded = remaining & in_earlier.notna()
+    if rule == "immutable_version":
+        for position in np.flatnonzero(previously_loaded & (in_earlier != checked["row_digest"])):
+            reasons[position].append(f"key ({key_label}) already loaded from an earlier delivery with different values")
+    elif rule == "owned_by_month":
+        for position in np.flatnonzero(previously_loaded):
+            reasons[position].append(f"key ({key_label}) already loaded from another month's delivery")
 
-    outcome.duplicates = int(duplicate.sum())
-    bad = [i for i in remaining.index if reasons[int(remaining.at[i, "row_number"])]]
-    for index in bad:
-        row_number = int(remaining.at[index, "row_number"])
-        outcome.quarantined.append(Quarantined(row_number, "; ".join(reasons[row_number]), raw_text[row_number]))
+    quarantined = remaining & pd.Series([bool(r) for r in reasons], index=checked.index)
+    for position in np.flatnonzero(quarantined):
+        row_number = int(checked["row_number"].iat[position])
+        outcome.quarantined.append(Quarantined(row_number, "; ".join(reasons[position]), raw_text[row_number]))
     outcome.quarantined.sort(key=lambda q: q.row_number)
-    outcome.to_load = remaining.drop(index=bad)
+    outcome.duplicates = int(duplicate.sum())
+    outcome.to_load = checked[remaining & ~quarantined]
     return outcome
 
 

@@ -16,7 +16,7 @@ checkpoint_run = dg.define_asset_job(
 # With nothing new in the landing folder the models are as they were: only publish and alert.
 checkpoint_publish = dg.define_asset_job(
     PUBLISH_JOB,
-    selection=dg.AssetSelection.keys(["dq", "alerts"], ["analyst_warehouse"], ["publication"]),
+    selection=dg.AssetSelection.assets(["dq", "alerts"], ["analyst_warehouse"], ["publication"]),
     description="Publish a month (and raise any alert due) from the models as they stand.",
 )
 
