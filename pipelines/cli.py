@@ -15,6 +15,18 @@ from pipelines.settings import ConfigurationError, pseudonym_key
 
 EXIT_OK, EXIT_FAILED, EXIT_REJECTED = 0, 1, 2
 
+# One run at a time when the daemon launches them (schedules, sensors): every run writes the
+# same build database. The in-process CLI run also takes the writer lock step by step.
+DAGSTER_INSTANCE_CONFIG = """\
+telemetry:
+  enabled: false
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 1
+"""
+
 
 def _fail(message: str) -> int:
     print(f"checkpoint-warehouse: {message}", file=sys.stderr)
@@ -29,7 +41,7 @@ def prepare_environment(landing: Path, home: Path) -> None:
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        config.write_text(DAGSTER_INSTANCE_CONFIG, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(dagster_home)
 
 
