@@ -40,7 +40,8 @@ def checkpoint_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource
     home = home_from_env()
     os.environ.update(dbt_environment(home))
     with home.exclusive_writer():
-        yield from dbt.cli(["build"], context=context).stream()
+        # Unit tests pin the SQL and run in the test suite; a production run builds and tests data.
+        yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
 
 
 def dbt_resource() -> DbtCliResource:
