@@ -55,10 +55,6 @@ class IngestReport:
     results: list[DeliveryResult] = field(default_factory=list)
 
     @property
-    def new_deliveries(self) -> list[DeliveryResult]:
-        return [r for r in self.results if r.status != "ignored"]
-
-    @property
     def rejected(self) -> list[DeliveryResult]:
         return [r for r in self.results if r.status == "rejected"]
 
@@ -163,6 +159,13 @@ def _record(con, result: DeliveryResult) -> None:
                      event, severity, detail])
 
 
+def _record_alone(con, result: DeliveryResult) -> None:
+    """Record a fate that loads nothing (rejected, duplicate, ignored) in its own transaction."""
+    con.begin()
+    _record(con, result)
+    con.commit()
+
+
 def _missing_contracts(con, landed: LandedFile) -> int:
     """Contracts whose last loaded row is older than this workbook and absent from it."""
     return con.execute("""
@@ -182,9 +185,7 @@ def ingest_delivery(con, restricted, landed: LandedFile, secret: bytes) -> Deliv
     except DeliveryRejected as rejection:
         result.reason = str(rejection)
         result.events.append(("rejected", "error", str(rejection)))
-        con.begin()
-        _record(con, result)
-        con.commit()
+        _record_alone(con, result)
         return result
     validation_rows = _gate(landed, outcomes)
 
@@ -274,9 +275,7 @@ def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: b
                 seen_files.add((landed.file_name, landed.sha256))
                 seen_digests.add(landed.sha256)
                 continue
-            con.begin()
-            _record(con, result)
-            con.commit()
+            _record_alone(con, result)
             report.results.append(result)
             seen_files.add((landed.file_name, landed.sha256))
             if result.status == "duplicate":
