@@ -162,7 +162,7 @@ def test_first_stage_alerts_once_each_in_one_digest(pipeline):
 
 
 def test_a_repeat_run_with_nothing_new_changes_nothing(pipeline):
-    repeat, home = pipeline["repeat"], pipeline["home"]
+    repeat = pipeline["repeat"]
     assert repeat.result.returncode == 0, repeat.result.stderr[-2000:]
     assert repeat.messages == [] and repeat.posts == []
     assert repeat.deliveries == pipeline["first"].deliveries

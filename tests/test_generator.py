@@ -264,7 +264,6 @@ def test_every_fault_kind_is_injected(faulty):
 def test_faults_are_visible_in_the_files(faulty):
     out, summary = faulty
     by_file = summary["faults_by_file"]
-    rms_cols = len(load_contract("rms").tables[0].column_names)
     wrong_width = 0
     lower_codes = 0
     for f in deliveries(summary, "rms"):

@@ -96,13 +96,15 @@ def _validate_delivery(con, landed: LandedFile, secret: bytes) -> list[SheetOutc
         check_header(sheet, contract.table(sheet.table))
     reference = reference_connection()
     try:
-        return [
-            validate_sheet(
-                sheet, contract.table(sheet.table), landed.month, digest_key(secret),
-                history=lambda keys, table=contract.table(sheet.table): earlier_digests(con, table, landed.month, keys),
-                con=reference)
-            for sheet in sheets
-        ]
+        outcomes = []
+        for sheet in sheets:
+            table = contract.table(sheet.table)
+
+            def history(keys, table=table):
+                return earlier_digests(con, table, landed.month, keys)
+
+            outcomes.append(validate_sheet(sheet, table, landed.month, digest_key(secret), history, reference))
+        return outcomes
     finally:
         reference.close()
 

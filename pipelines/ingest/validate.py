@@ -91,7 +91,7 @@ def readable_format(strftime_format: str) -> str:
 def column_checks(column: Column, raw: str, typed: str) -> list[tuple[str, str]]:
     """(failure condition, reason) pairs; reasons name the column, and its value unless personal."""
     col = column.name
-    shown = "" if column.pii else f" '{{}}'"
+    shown = "" if column.pii else " '{}'"
     checks = []
     if not column.nullable:
         checks.append((f"{raw} IS NULL", f"{col}: required value is empty"))
