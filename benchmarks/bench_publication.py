@@ -11,7 +11,10 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo: for tests.publication_sample
 
 from pipelines.calendar_uk import release_date
 from pipelines.publication.bulletin import bulletin_bytes
@@ -19,7 +22,7 @@ from pipelines.publication.disclosure import disclose
 from pipelines.publication.manifest import accepted_deliveries
 from pipelines.publication.periods import add_months
 from pipelines.publication.reference import reference
-from pipelines.publication.sample import sample_cells, sample_deliveries
+from tests.publication_sample import sample_cells, sample_deliveries
 from pipelines.publication.spreadsheet import workbook_bytes
 from pipelines.publication.status import apply_status
 from pipelines.publication.tables import measures_csv

@@ -45,7 +45,9 @@ class Home:
 
     @property
     def alerts_log(self) -> Path:
-        return self.root / "alerts.jsonl"
+        from pipelines.alerts.history import ALERT_LOG  # the alerts module owns the name
+
+        return self.root / ALERT_LOG
 
     @property
     def writer_lock(self) -> Path:

@@ -17,7 +17,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class _Capture:
+class SmtpCapture:
+    """An aiosmtpd handler keeping every message as (mail_from, rcpt_tos, content)."""
+
     def __init__(self):
         self.messages = []
 
@@ -29,7 +31,7 @@ class _Capture:
 @pytest.fixture
 def smtp_server():
     """(port, messages): a real SMTP server capturing (mail_from, rcpt_tos, content)."""
-    capture = _Capture()
+    capture = SmtpCapture()
     controller = Controller(capture, hostname="127.0.0.1", port=free_port())
     controller.start()
     yield controller.port, capture.messages

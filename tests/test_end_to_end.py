@@ -24,7 +24,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.independent import build_landing, expected_measures, measures_csv_text, published_cells, revisions
-from tests.receivers import Receiver, _Capture, free_port
+from tests.receivers import Receiver, SmtpCapture, free_port
 
 pytestmark = pytest.mark.slow
 TODAY = "2026-12-15"  # after 2026-11's deadline: months missing by then are late
@@ -59,7 +59,7 @@ def pipeline(tmp_path_factory):
     """Stage 1, a repeat with nothing new, then stage 2, on one home; what each run did."""
     root = tmp_path_factory.mktemp("e2e")
     landing, home = root / "landing", root / "home"
-    capture = _Capture()
+    capture = SmtpCapture()
     smtp = Controller(capture, hostname="127.0.0.1", port=free_port())
     smtp.start()
     webhook = Receiver()

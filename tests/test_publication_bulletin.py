@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 import pytest
 
 from pipelines.publication.bundle import build_bundle
-from pipelines.publication.sample import sample_cells, sample_deliveries, with_cell
+from tests.publication_sample import sample_cells, sample_deliveries, with_cell
 
 P = "2026-10"
 CHROMIUM = shutil.which("chromium")

@@ -10,7 +10,7 @@ import pytest
 from pipelines.publication import write_bundle
 from pipelines.publication.bundle import INDEX_NAME, build_bundle
 from pipelines.publication.reference import reference
-from pipelines.publication.sample import sample_cells, sample_deliveries, with_cell
+from tests.publication_sample import sample_cells, sample_deliveries, with_cell
 
 P = "2026-10"
 FIRST = "2025-10"

@@ -9,7 +9,7 @@ import pytest
 
 from pipelines.publication.disclosure import disclose, round_half_away
 from pipelines.publication.reference import reference
-from pipelines.publication.sample import sample_cells, with_cell
+from tests.publication_sample import sample_cells, with_cell
 from pipelines.publication.status import apply_status, revisions
 
 P = "2026-10"

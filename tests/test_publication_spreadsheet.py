@@ -12,7 +12,7 @@ from openpyxl.utils.cell import range_boundaries
 
 from pipelines.publication.bundle import build_bundle
 from pipelines.publication.reference import reference
-from pipelines.publication.sample import sample_cells, sample_deliveries, with_cell
+from tests.publication_sample import sample_cells, sample_deliveries, with_cell
 
 P = "2026-10"
 SHEETS = ["Cover", "Contents", "Notes", "Funnel", "Programme", "Expungement"]

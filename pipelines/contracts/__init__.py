@@ -17,6 +17,7 @@ import yaml
 from pipelines.paths import CONTRACTS_DIR, SEEDS_DIR
 
 SOURCES = ("rms", "custody", "programme")  # also the order deliveries are taken in
+PSEUDONYM_COLUMN = "person_pseudonym"  # what a `pii: pseudonymise` column becomes
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,11 @@ class Column:
     upper: bool = False  # normalised to upper case before rules apply
 
     @property
-    def loaded(self) -> bool:
-        """Whether the column reaches the warehouse under its own name."""
-        return self.pii is None
+    def warehouse_name(self) -> str | None:
+        """The column's name in the warehouse: its own, the pseudonym's, or None (dropped)."""
+        if self.pii == "pseudonymise":
+            return PSEUDONYM_COLUMN
+        return None if self.pii else self.name
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,14 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import os
-import shutil
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
+
+from pipelines.reproducible_zip import ReproducibleZipFile
 
 
 # ------------------------------------------------------------------------------------------
@@ -61,34 +61,6 @@ def encode_custody(text: str) -> bytes:
 # ------------------------------------------------------------------------------------------
 # XLSX
 # ------------------------------------------------------------------------------------------
-class FixedTimeZipFile(zipfile.ZipFile):
-    """A ZipFile whose entries all carry one timestamp and fixed attributes."""
-
-    def __init__(self, *args, date_time=(2000, 1, 1, 0, 0, 0), **kwargs):
-        self._fixed = date_time
-        super().__init__(*args, **kwargs)
-
-    def _info(self, name: str, size: int = 0) -> zipfile.ZipInfo:
-        info = zipfile.ZipInfo(name, date_time=self._fixed)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        info.external_attr = 0o600 << 16
-        info.create_system = 3
-        info.file_size = size
-        return info
-
-    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
-        name = zinfo_or_arcname.filename if isinstance(zinfo_or_arcname, zipfile.ZipInfo) else zinfo_or_arcname
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        super().writestr(self._info(name, len(data)), data)
-
-    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
-        arcname = arcname or os.path.basename(filename)
-        info = self._info(arcname, os.path.getsize(filename))
-        with open(filename, "rb") as src, self.open(info, "w") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-
-
 def xlsx_bytes(sheets: list[tuple[str, list[str], list]], when: dt.datetime) -> bytes:
     """A workbook of ``(name, header, rows)`` sheets; a row ``()`` is a wholly empty row.
 
@@ -107,7 +79,7 @@ def xlsx_bytes(sheets: list[tuple[str, list[str], list]], when: dt.datetime) -> 
             ws.append(row)
     buf = io.BytesIO()
     stamp = (when.year, when.month, when.day, when.hour, when.minute, when.second)
-    archive = FixedTimeZipFile(buf, "w", zipfile.ZIP_DEFLATED, allowZip64=True, date_time=stamp)
+    archive = ReproducibleZipFile(buf, "w", zipfile.ZIP_DEFLATED, allowZip64=True, date_time=stamp)
     ExcelWriter(wb, archive).save()  # not wb.save(): that stamps 'modified' with the clock
     return buf.getvalue()
 

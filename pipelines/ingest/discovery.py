@@ -68,3 +68,20 @@ def scan_landing(landing: Path) -> list[LandedFile]:
         source, month, version = parsed if parsed else (None, None, None)
         found.append(LandedFile(file_name, path, sha256_of(path), source, month, version))
     return sorted(found, key=lambda f: f.order)
+
+
+def unseen_files(files: list[LandedFile], seen: list[tuple[str, str, str]]) -> list[LandedFile]:
+    """The files no run has recorded, given dq.deliveries' (file_name, sha256, status) rows.
+
+    A delivery is known by its name and bytes (changed bytes make a new delivery); a
+    non-delivery is known by its name alone, so it is reported once whatever its bytes.
+    """
+    seen_files = {(name, sha) for name, sha, _ in seen}
+    ignored = {name for name, _, status in seen if status == "ignored"}
+
+    def is_new(landed: LandedFile) -> bool:
+        if landed.is_delivery:
+            return (landed.file_name, landed.sha256) not in seen_files
+        return landed.file_name not in ignored
+
+    return [f for f in files if is_new(f)]

@@ -18,7 +18,7 @@ import pandas as pd
 
 from pipelines.contracts import Table, load_contract
 from pipelines.ingest import expectations
-from pipelines.ingest.discovery import LandedFile, scan_landing
+from pipelines.ingest.discovery import LandedFile, scan_landing, unseen_files
 from pipelines.ingest.readers import DeliveryRejected, read_delivery
 from pipelines.ingest.store import ensure_schema, key_text_sql, open_restricted, raw_columns
 from pipelines.ingest.validate import (
@@ -254,34 +254,22 @@ def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: b
     try:
         ensure_schema(con)
         seen = con.execute("SELECT file_name, sha256, status FROM dq.deliveries").fetchall()
-        seen_files = {(name, sha) for name, sha, _ in seen}
         seen_digests = {sha for _, sha, status in seen if sha and status != "ignored"}
-        ignored_names = {name for name, _, status in seen if status == "ignored"}
-        for landed in scan_landing(landing):
+        for landed in unseen_files(scan_landing(landing), seen):
             if not landed.is_delivery:
-                if landed.file_name in ignored_names:
-                    continue
                 result = DeliveryResult(landed.file_name, landed.sha256, "ignored",
                                         reason="not a delivery name: reported once, never loaded")
                 result.events.append(("ignored", "warning", result.reason))
-                ignored_names.add(landed.file_name)
-            elif (landed.file_name, landed.sha256) in seen_files:
-                continue
+                _record_alone(con, result)
             elif landed.sha256 in seen_digests:
                 result = DeliveryResult(landed.file_name, landed.sha256, "duplicate", landed.source,
                                         landed.month, landed.version,
                                         reason="the same bytes as a file already seen: changes nothing")
+                _record_alone(con, result)
             else:
                 result = ingest_delivery(con, restricted, landed, secret)
-                report.results.append(result)
-                seen_files.add((landed.file_name, landed.sha256))
                 seen_digests.add(landed.sha256)
-                continue
-            _record_alone(con, result)
             report.results.append(result)
-            seen_files.add((landed.file_name, landed.sha256))
-            if result.status == "duplicate":
-                seen_digests.add(landed.sha256)
     finally:
         con.close()
         restricted.close()

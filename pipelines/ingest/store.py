@@ -51,11 +51,8 @@ CREATE TABLE IF NOT EXISTS quarantined_raw (
 
 def raw_columns(table: Table) -> list[tuple[str, str]]:
     columns = []
-    for column in table.columns:
-        if column.pii == "pseudonymise":
-            columns.append(("person_pseudonym", "VARCHAR"))
-        elif column.loaded:
-            columns.append((column.name, SQL_TYPES[column.type]))
+    for column in (c for c in table.columns if c.warehouse_name):
+        columns.append((column.warehouse_name, "VARCHAR" if column.pii else SQL_TYPES[column.type]))
     columns += [(d["name"], SQL_TYPES[d["type"]]) for d in table.derived]
     return columns + LINEAGE_COLUMNS
 

@@ -20,7 +20,6 @@ import pandas as pd
 from pipelines.contracts import Column, Table, seed_values
 from pipelines.ingest.readers import DeliveryRejected, RawSheet
 
-SEPARATOR = "\x1f"
 NULL_MARK = "\x00"
 
 # Derived columns the contract may ask for; each is SQL over the typed row.
@@ -285,11 +284,9 @@ def rows_for_warehouse(outcome: SheetOutcome, secret: bytes) -> pd.DataFrame:
     frame = outcome.to_load
     table = outcome.table
     out = pd.DataFrame(index=frame.index)
-    for column in table.columns:
-        if column.pii == "pseudonymise":
-            out["person_pseudonym"] = pseudonymise(secret, frame[column.name])
-        elif column.loaded:
-            out[column.name] = frame[column.name]
+    for column in (c for c in table.columns if c.warehouse_name):
+        values = frame[column.name]
+        out[column.warehouse_name] = pseudonymise(secret, values) if column.pii else values
     for derived in table.derived:
         out[derived["name"]] = frame[derived["name"]]
     out["row_number"] = frame["row_number"]

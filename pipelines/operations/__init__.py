@@ -5,7 +5,6 @@ import dagster as dg
 
 RUN_JOB = "checkpoint_run"
 PUBLISH_JOB = "checkpoint_publish"
-PUBLICATION_ASSET = dg.AssetKey(["publication"])
 
 checkpoint_run = dg.define_asset_job(
     RUN_JOB,

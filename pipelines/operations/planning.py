@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.contracts import SOURCES
-from pipelines.ingest.discovery import LandedFile, scan_landing
+from pipelines.ingest.discovery import LandedFile, scan_landing, unseen_files
 from pipelines.settings import Home
 
 
@@ -29,10 +29,7 @@ def _read_warehouse(home: Home, sql: str) -> list[tuple]:
 def pending_files(landing: Path, home: Home) -> list[LandedFile]:
     """Files in the landing folder that no completed run has seen."""
     seen = _read_warehouse(home, "SELECT file_name, sha256, status FROM dq.deliveries")
-    seen_files = {(name, sha) for name, sha, _ in seen}
-    ignored = {name for name, _, status in seen if status == "ignored"}
-    return [f for f in scan_landing(landing)
-            if (f.file_name, f.sha256) not in seen_files and not (not f.is_delivery and f.file_name in ignored)]
+    return unseen_files(scan_landing(landing), seen)
 
 
 def complete_months(home: Home) -> list[str]:

@@ -39,6 +39,7 @@ from pipelines.publication.text import (
     long_date,
     status_text,
 )
+from pipelines.reproducible_zip import ReproducibleZipFile
 
 NO_STATUS = "none"
 TABLE_HEADER = ("Period", "Measure", "Unit", "Breakdown", "Category", "Value", "Status")
@@ -176,21 +177,7 @@ def workbook_bytes(
         group_cells = [c for c in cells if c.measure in measures]  # cells are in order
         _group(wb.create_sheet(sheet), i, sheet, wording, group_cells, first_period, period)
     raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+    with ReproducibleZipFile(raw, "w", zipfile.ZIP_DEFLATED, date_time=stamp.timetuple()[:6]) as archive:
         # ExcelWriter, not Workbook.save, which would stamp "modified" with the clock.
         ExcelWriter(wb, archive).save()
-    return _fixed_zip(raw.getvalue(), stamp.timetuple()[:6])
-
-
-def _fixed_zip(data: bytes, date_time: tuple[int, ...]) -> bytes:
-    """The same zip with every entry's timestamp and attributes fixed."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=date_time)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.create_system = 0
-            fixed.external_attr = 0
-            dst.writestr(fixed, src.read(info.filename))
-    return out.getvalue()
+    return raw.getvalue()
