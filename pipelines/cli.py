@@ -11,7 +11,8 @@ import os
 import sys
 from pathlib import Path
 
-from pipelines.settings import ConfigurationError, pseudonym_key
+from pipelines.keys import check_key, main_rekey
+from pipelines.settings import ConfigurationError
 
 EXIT_OK, EXIT_FAILED, EXIT_REJECTED = 0, 1, 2
 
@@ -58,7 +59,7 @@ def rejected_in_run(result) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        pseudonym_key()
+        check_key(Path(args.home).resolve())
     except ConfigurationError as error:
         return _fail(str(error))
     landing = Path(args.landing).resolve()
@@ -119,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--home", required=True, help="where the warehouse, publications and state live")
     run_parser.add_argument("--publish", metavar="YYYY-MM", help="publish this month (default: the latest complete month)")
     run_parser.set_defaults(handler=run)
+    rekey = commands.add_parser("rekey", help="change the pseudonym key of a home (the current key as for run)")
+    for flag in ("--landing", "--home", "--new-key-file"):
+        rekey.add_argument(flag, required=True)
+    rekey.set_defaults(handler=main_rekey)
     suites = commands.add_parser("expectations", help="regenerate expectations/*.json from the contracts")
     suites.set_defaults(handler=write_expectations)
     args = parser.parse_args(argv)

@@ -13,6 +13,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+# Everything the pipeline writes under HOME (state/, the build database, the Dagster
+# instance, logs, alerts) is owner-only from the moment it is created: a chmod afterwards
+# leaves a window, and Dagster and dbt create files this code never sees. Every entry point
+# (the CLI, the code server of `dagster dev`, run workers) imports this module before it
+# writes anything, and subprocesses (dbt) inherit the mask.
+os.umask(0o077)
+
 
 class ConfigurationError(RuntimeError):
     """The pipeline cannot start: the message says what to set."""
@@ -53,24 +60,30 @@ class Home:
     def writer_lock(self) -> Path:
         return self.root / "state" / "writer.lock"
 
-    @contextmanager
     def exclusive_writer(self, timeout_s: float = 3600):
         """One writer of the build database at a time, across processes (CLI, daemon, UI)."""
-        self.writer_lock.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.writer_lock, "w") as handle:
-            deadline = time.monotonic() + timeout_s
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise WriterBusy(f"another pipeline run holds {self.writer_lock}") from None
-                    time.sleep(0.5)
+        return exclusive_lock(self.writer_lock, timeout_s)
+
+
+@contextmanager
+def exclusive_lock(path: Path, timeout_s: float = 3600):
+    """Hold an advisory lock on ``path`` (made owner-only) for the block, across processes;
+    ``WriterBusy`` if another holds it beyond ``timeout_s``."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as handle:
+        deadline = time.monotonic() + timeout_s
+        while True:
             try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise WriterBusy(f"another pipeline run holds {path}") from None
+                time.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def home_from_env(environ=os.environ) -> Home:
@@ -81,19 +94,52 @@ def landing_from_env(environ=os.environ) -> Path:
     return Path(environ.get("CHECKPOINT_LANDING", "landing")).resolve()
 
 
+KEY_ENV, KEY_FILE_ENV = "CHECKPOINT_PSEUDONYM_KEY", "CHECKPOINT_PSEUDONYM_KEY_FILE"
+MIN_KEY_BYTES = 32  # a short key is recovered by brute force from the pseudonyms alone
+MAKE_A_KEY = ("umask 077; python -c 'import secrets; print(secrets.token_hex(32))' > KEYFILE "
+              f"and set {KEY_FILE_ENV}=KEYFILE")
+
+
 def pseudonym_key(environ=os.environ) -> bytes:
-    """The secret behind every pseudonym: it never enters the warehouse."""
-    if environ.get("CHECKPOINT_PSEUDONYM_KEY"):
-        return environ["CHECKPOINT_PSEUDONYM_KEY"].encode("utf-8")
-    key_file = environ.get("CHECKPOINT_PSEUDONYM_KEY_FILE")
-    if key_file:
+    """The secret behind every pseudonym: it never enters the warehouse. Refused (one line,
+    saying how to make a good one) when short, not UTF-8, or in a file others can read."""
+    if environ.get(KEY_ENV):
+        where = KEY_ENV
         try:
-            key = Path(key_file).read_text(encoding="utf-8").strip()
-        except OSError as error:
-            raise ConfigurationError(f"cannot read CHECKPOINT_PSEUDONYM_KEY_FILE {key_file}: {error.strerror}") from None
-        if key:
-            return key.encode("utf-8")
-        raise ConfigurationError(f"CHECKPOINT_PSEUDONYM_KEY_FILE {key_file} is empty")
-    raise ConfigurationError(
-        "no pseudonym key: set CHECKPOINT_PSEUDONYM_KEY or CHECKPOINT_PSEUDONYM_KEY_FILE "
-        "(a secret kept outside the warehouse)")
+            text = environ[KEY_ENV].encode("utf-8")  # os.environ keeps bad bytes as surrogates
+        except UnicodeEncodeError:
+            raise ConfigurationError(f"{KEY_ENV} is not valid UTF-8: make a key with: {MAKE_A_KEY}") from None
+        key = text.strip()
+    elif environ.get(KEY_FILE_ENV):
+        where = f"{KEY_FILE_ENV} {environ[KEY_FILE_ENV]}"
+        key = _key_from_file(Path(environ[KEY_FILE_ENV]), where)
+    else:
+        raise ConfigurationError(
+            f"no pseudonym key: set {KEY_ENV} or {KEY_FILE_ENV} (a secret kept outside the warehouse); "
+            f"make one with: {MAKE_A_KEY}")
+    if not key:
+        raise ConfigurationError(f"{where} is empty: make a key with: {MAKE_A_KEY}")
+    if len(key) < MIN_KEY_BYTES:
+        raise ConfigurationError(
+            f"{where} holds a key of {len(key)} byte(s); at least {MIN_KEY_BYTES} are needed: make one with: {MAKE_A_KEY}")
+    return key
+
+
+def _key_from_file(path: Path, where: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            raw = handle.read()
+    except OSError as error:
+        raise ConfigurationError(f"cannot read {where}: {error.strerror}") from None
+    if not raw.strip():
+        return b""
+    if mode & 0o077:
+        raise ConfigurationError(
+            f"{where} can be read or changed by other users (mode {mode & 0o777:o}): make it owner-only "
+            f"with: chmod 600 {path}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"{where} is not valid UTF-8: make a key with: {MAKE_A_KEY}") from None
+    return text.strip().encode("utf-8")

@@ -479,7 +479,7 @@ def test_alerts_from_a_real_ingest(tmp_path, smtp_server, receiver):
     write_custody(landing / "custody/custody_202610.csv", [custody_row()],
                   header=[h for h in CUSTODY_HEADER if h != "gravity_score"])  # rejected
     (landing / "README.txt").write_text("not a delivery")
-    report = ingest_landing(landing, home.build_db, home.restricted_db, b"test-secret")
+    report = ingest_landing(landing, home.build_db, home.restricted_db, b"alerts-test-key-" + b"0" * 48)
 
     con = duckdb.connect(str(home.build_db))
     try:

@@ -33,7 +33,7 @@ def test_run_rejects_an_empty_key_file_and_a_missing_landing_folder(tmp_path):
                  env_extra={"CHECKPOINT_PSEUDONYM_KEY_FILE": str(key)})
     assert result.returncode == 1 and "is empty" in result.stderr
     result = cli("run", "--landing", str(tmp_path / "nowhere"), "--home", str(tmp_path / "h"),
-                 env_extra={"CHECKPOINT_PSEUDONYM_KEY": "k"})
+                 env_extra={"CHECKPOINT_PSEUDONYM_KEY": "0123456789abcdef" * 4})
     assert result.returncode == 1
     assert result.stderr.strip() == f"checkpoint-warehouse: landing folder {tmp_path / 'nowhere'} is missing or unreadable"
 

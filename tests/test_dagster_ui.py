@@ -41,7 +41,7 @@ def test_dagster_dev_shows_the_whole_code_location(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHECKPOINT_", "DAGSTER_"))}
     env.update({"CHECKPOINT_HOME": str(tmp_path / "home"), "CHECKPOINT_LANDING": str(tmp_path / "landing"),
-                "CHECKPOINT_PSEUDONYM_KEY": "k", "DAGSTER_HOME": str(tmp_path / "dagster")})
+                "CHECKPOINT_PSEUDONYM_KEY": "0123456789abcdef" * 4, "DAGSTER_HOME": str(tmp_path / "dagster")})
     (tmp_path / "dagster").mkdir()
     (tmp_path / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     server = subprocess.Popen(

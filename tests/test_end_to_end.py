@@ -66,7 +66,7 @@ def pipeline(tmp_path_factory):
     threading.Thread(target=webhook.serve_forever, daemon=True).start()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHECKPOINT_", "DAGSTER_"))}
     env.update({
-        "CHECKPOINT_PSEUDONYM_KEY": "e2e-secret-key", "CHECKPOINT_TODAY": TODAY,
+        "CHECKPOINT_PSEUDONYM_KEY": "e2e-secret-key-" + "0" * 48, "CHECKPOINT_TODAY": TODAY,
         "CHECKPOINT_SMTP_URL": f"smtp://127.0.0.1:{smtp.port}",
         "CHECKPOINT_ALERT_FROM": "warehouse@checkpoint.example",
         "CHECKPOINT_ALERT_TO": "data-admins@checkpoint.example",

@@ -9,11 +9,18 @@ Channels come from the environment:
 | ``CHECKPOINT_ALERT_FROM`` | the sender's address |
 | ``CHECKPOINT_ALERT_TO`` | recipients, comma-separated |
 | ``CHECKPOINT_ALERT_WEBHOOK_URL`` | a Slack or Teams incoming webhook (JSON POST with ``text``) |
+| ``CHECKPOINT_ALERT_DEADLINE_SECONDS`` | the most a whole send may take, every channel and retry (default 60) |
 
 Email is sent only when all three of its variables are set. A channel that is not
-configured is recorded as ``not_configured``; one that fails after its retries as
-``failed``, and its alerts ride along in the next digest sent on it (marked as late), so an
-outage delays an alert but never loses it. Nothing here raises for a channel's failure.
+configured is recorded as ``not_configured``; one that fails after its retries, or is cut
+at the deadline, as ``failed``, and its alerts ride along in the next digest sent on it
+(marked as late), so an outage delays an alert but never loses it. Nothing here raises for
+a channel's failure.
+
+A run's alert step (``alert_run``) holds the writer lock only to read the build database and
+to bring ``dq.alerts`` up to date; it sends outside it, so a slow channel never holds up
+another run. Dispatches take turns on ``HOME/state/alerts.lock`` instead, so that two of
+them (a run and a sensor) never raise the same alert twice.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import dataclasses
 import logging
 import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,12 +37,15 @@ from pathlib import Path
 import duckdb
 
 from pipelines.alerts.channels import (
-    FAILED, NOT_CONFIGURED, NOTHING_TO_SEND, SENT, ChannelOutcome, email_message, post_webhook,
+    FAILED, NOT_CONFIGURED, NOTHING_TO_SEND, SENT, ChannelOutcome, Deadline, email_message, post_webhook,
     send_email, with_retries,
 )
+from pipelines.alerts.deliveries import collect_delivery_incidents
 from pipelines.alerts.digest import Digest, compose
-from pipelines.alerts.history import ALERT_LOG, append_log, read_log, write_history
-from pipelines.alerts.incident import Incident, sort_key
+from pipelines.alerts.history import ALERT_LOG, append_log, read_log, reconcile
+from pipelines.alerts.incident import Incident, run_failed_incident, sort_key
+from pipelines.alerts.state import collect_state_incidents, today
+from pipelines.settings import ConfigurationError, Home, WriterBusy, exclusive_lock
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +61,7 @@ class AlertConfig:
     attempts: int = 3  # per channel and dispatch
     backoff_seconds: float = 2.0  # before the 2nd attempt; doubled before each later one
     timeout_seconds: float = 15.0  # per connection
+    deadline_seconds: float = 60.0  # for a whole send: every channel, attempt and backoff
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> AlertConfig:
@@ -59,6 +71,9 @@ class AlertConfig:
             return (env.get(name) or "").strip() or None
 
         recipients = tuple(a.strip() for a in (get("CHECKPOINT_ALERT_TO") or "").split(",") if a.strip())
+        deadline = get("CHECKPOINT_ALERT_DEADLINE_SECONDS")
+        if deadline is not None and "deadline_seconds" not in overrides:
+            overrides["deadline_seconds"] = _positive_seconds("CHECKPOINT_ALERT_DEADLINE_SECONDS", deadline)
         return cls(smtp_url=get("CHECKPOINT_SMTP_URL"), mail_from=get("CHECKPOINT_ALERT_FROM"),
                    mail_to=recipients, webhook_url=get("CHECKPOINT_ALERT_WEBHOOK_URL"), **overrides)
 
@@ -76,6 +91,16 @@ class AlertConfig:
                     "CHECKPOINT_ALERT_TO": self.mail_to}
         missing = [name for name, value in settings.items() if not value]
         return missing if len(missing) < len(settings) else []
+
+
+def _positive_seconds(name: str, text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise ConfigurationError(f"{name} must be a number of seconds above 0, got {text!r}")
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -102,9 +127,23 @@ def dispatch(
 ) -> DispatchResult:
     """Alert the incidents not alerted before in one digest per channel, and record them in
     ``home/alerts.jsonl`` and (with ``con``, a connection to the build database) ``dq.alerts``.
-    Never raises for a channel's failure."""
-    now = now or datetime.now()
-    log_path = Path(home) / ALERT_LOG
+    Never raises for a channel's failure; returns within the config's send deadline (plus
+    the wait for another dispatch of the same home, itself bounded so)."""
+    with exclusive_lock(Path(home) / "state" / "alerts.lock"):
+        result = _dispatch(incidents, config, Path(home), now or datetime.now(), run_id)
+    if con is not None:
+        try:
+            reconcile(con, Path(home) / ALERT_LOG)
+        except duckdb.Error as exc:
+            log.error("alerts could not be written to dq.alerts: %s", exc)
+            result = dataclasses.replace(
+                result, history_error="; ".join(filter(None, [result.history_error, f"dq.alerts: {exc}"])))
+    return result
+
+
+def _dispatch(incidents: list[Incident], config: AlertConfig, home: Path, now: datetime,
+              run_id: str | None) -> DispatchResult:
+    log_path = home / ALERT_LOG
     previous = read_log(log_path)
 
     new: dict[str, Incident] = {}
@@ -121,6 +160,7 @@ def dispatch(
 
     outcomes: dict[str, ChannelOutcome] = {}
     late: dict[str, list[str]] = {}
+    sends: dict[str, tuple[object, list[Incident]]] = {}
     for channel in CHANNELS:
         configured = config.email_configured if channel == "email" else config.webhook_configured
         if not configured:
@@ -134,10 +174,18 @@ def dispatch(
         notes = {k: f"Sent late: first raised {previous[k].get('alerted_at')}, when this channel failed."
                  for k in pending}
         digest = compose(batch, now=now, run_id=run_id, notes=notes)
-        outcome = with_retries(channel, _sender(channel, digest, config, now),
-                               config.attempts, config.backoff_seconds)
-        outcomes[channel] = dataclasses.replace(outcome, keys=tuple(sorted(i.key for i in batch)))
+        sends[channel] = (_sender(channel, digest, config, now), batch)
         late[channel] = list(pending)
+
+    if sends:
+        # The channels go out side by side, under one deadline for the whole send.
+        with Deadline(config.deadline_seconds) as deadline, ThreadPoolExecutor(len(sends)) as pool:
+            futures = {channel: pool.submit(with_retries, channel, send, config.attempts,
+                                            config.backoff_seconds, deadline)
+                       for channel, (send, _) in sends.items()}
+            for channel, future in futures.items():
+                batch = sends[channel][1]
+                outcomes[channel] = dataclasses.replace(future.result(), keys=tuple(sorted(i.key for i in batch)))
 
     raised_records = [_raised_record(i, outcomes, now, run_id) for i in raised]
     resent_records = _resent_records(previous, late, outcomes, now, run_id)
@@ -148,12 +196,6 @@ def dispatch(
     except OSError as exc:
         history_error = f"{log_path}: {exc}"
         log.error("alerts could not be written to %s: %s", log_path, exc)
-    if con is not None:
-        try:
-            write_history(con, raised_records, resent_records)
-        except duckdb.Error as exc:
-            history_error = "; ".join(filter(None, [history_error, f"dq.alerts: {exc}"]))
-            log.error("alerts could not be written to dq.alerts: %s", exc)
 
     result = DispatchResult(
         raised=raised, already_alerted=list(already),
@@ -162,6 +204,38 @@ def dispatch(
     log.info("alerts: %d raised, %d already alerted, %d sent late; email %s, webhook %s",
              len(raised), len(already), len(result.resent), result.email.status, result.webhook.status)
     return result
+
+
+def alert_run(home: Home, run_id: str | None, lock_timeout_s: float = 3600) -> DispatchResult:
+    """One digest of every incident not alerted before: deliveries and the state of the data.
+    The writer lock is held to read the build database and to bring ``dq.alerts`` up to date
+    (repairing what an earlier crash left out), never while sending."""
+    with home.exclusive_writer(timeout_s=lock_timeout_s):
+        con = duckdb.connect(str(home.build_db))
+        try:
+            incidents = collect_delivery_incidents(con, None) + collect_state_incidents(con, today())
+        finally:
+            con.close()
+    result = dispatch(incidents, AlertConfig.from_env(), home.root, run_id=run_id)
+    try:
+        with home.exclusive_writer(timeout_s=lock_timeout_s):
+            con = duckdb.connect(str(home.build_db))
+            try:
+                repaired = reconcile(con, home.alerts_log) - len(result.raised)
+            finally:
+                con.close()
+    except WriterBusy:  # a run took the lock meanwhile: its own alert step reconciles
+        return dataclasses.replace(result, history_error="dq.alerts: the build database is busy; the next "
+                                                         "alert step brings it up to date")
+    if repaired > 0:
+        log.info("dq.alerts brought up to date with %d earlier alert(s) of %s (failed runs, or an "
+                 "alert step cut short)", repaired, home.alerts_log)
+    return result
+
+
+def alert_run_failure(home: Home, run_id: str, message: str) -> DispatchResult:
+    """The failed-run alert (``dq.alerts`` gets it at the next alert step)."""
+    return dispatch([run_failed_incident(run_id, message)], AlertConfig.from_env(), home.root, run_id=run_id)
 
 
 def _pending(previous: dict[str, dict], channel: str) -> dict[str, Incident]:
@@ -180,8 +254,8 @@ def _sender(channel: str, digest: Digest, config: AlertConfig, now: datetime):
     if channel == "email":
         message = email_message(digest.subject, digest.text, digest.html, config.mail_from,
                                 config.mail_to, now)
-        return lambda: send_email(message, config.smtp_url, config.timeout_seconds)
-    return lambda: post_webhook(config.webhook_url, digest.webhook, config.timeout_seconds)
+        return lambda deadline: send_email(message, config.smtp_url, config.timeout_seconds, deadline)
+    return lambda deadline: post_webhook(config.webhook_url, digest.webhook, config.timeout_seconds, deadline)
 
 
 def _channel_fields(status: str, error: str | None, channel: str) -> dict:

@@ -12,6 +12,11 @@ alerted) and ``dq.alerts`` in the build database (the data-quality history analy
 The latest line of a key is its current state. A key with any line was alerted, and is
 never raised again; a channel whose latest status is ``failed`` gets the alert in the next
 digest sent on it. Lines that cannot be parsed (a write cut short) are skipped.
+
+``alerts.jsonl`` is written the moment a digest has gone out, outside the writer lock;
+``dq.alerts`` is its copy for analysts, brought up to date under the writer lock by
+``reconcile``, which every alert step runs: a crash between the two is repaired by the next
+run. The file is created owner-only.
 """
 
 from __future__ import annotations
@@ -57,23 +62,36 @@ def read_log(path: Path) -> dict[str, dict]:
 def append_log(path: Path, records: list[dict]) -> None:
     if not records:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-    with open(path, "a", encoding="utf-8") as handle:
+    with open(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a", encoding="utf-8") as handle:
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
 
 
-def write_history(con: duckdb.DuckDBPyConnection, raised: list[dict], resent: list[dict]) -> None:
-    """Insert raised alerts into ``dq.alerts`` and bring resent ones' statuses up to date."""
+def alert_row(record: dict) -> list:
+    """The ``dq.alerts`` row of a key's latest ``alerts.jsonl`` record."""
+    return [record["key"], record.get("severity"), record.get("kind"), record.get("title"), record.get("detail"),
+            record.get("action"), record.get("delivery"), json.dumps(record.get("counts") or {}, sort_keys=True),
+            record.get("email_status"), record.get("webhook_status"), record.get("alerted_at"), record.get("run_id")]
+
+
+def reconcile(con: duckdb.DuckDBPyConnection, log_path: Path) -> int:
+    """Make ``dq.alerts`` say what ``alerts.jsonl`` says, in one transaction; returns how many
+    alerts were missing from it. Rows of keys the file does not have are kept."""
+    latest = read_log(log_path)
     con.execute(ALERTS_DDL)
-    if raised:
-        con.executemany(
-            "INSERT INTO dq.alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [[r["key"], r["severity"], r["kind"], r["title"], r["detail"], r["action"], r["delivery"],
-              json.dumps(r["counts"], sort_keys=True), r["email_status"], r["webhook_status"],
-              r["alerted_at"], r["run_id"]] for r in raised])
-    for r in resent:
-        con.execute("UPDATE dq.alerts SET email_status = ?, webhook_status = ? WHERE key = ?",
-                    [r["email_status"], r["webhook_status"], r["key"]])
+    keys = sorted(latest)
+    present = {k for (k,) in con.execute("SELECT DISTINCT key FROM dq.alerts").fetchall()}
+    con.begin()
+    try:
+        con.execute("DELETE FROM dq.alerts WHERE list_contains(?::VARCHAR[], key)", [keys])
+        if keys:
+            con.executemany("INSERT INTO dq.alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            [alert_row(latest[k]) for k in keys])
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return len(set(keys) - present)

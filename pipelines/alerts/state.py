@@ -26,6 +26,7 @@ A table that does not exist yet gives no incidents.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from datetime import date
 
@@ -38,6 +39,12 @@ from pipelines.contracts import SOURCES, all_contracts
 from pipelines.publication.periods import add_months, month_range
 
 MEASURE_TABLES = (("marts", "monthly_measures"), ("marts", "monthly_measure_cells"))
+
+
+def today(environ=os.environ) -> date:
+    """The date freshness is judged on; CHECKPOINT_TODAY (YYYY-MM-DD) pins it for tests and replays."""
+    pinned = environ.get("CHECKPOINT_TODAY")
+    return date.fromisoformat(pinned) if pinned else date.today()
 
 
 def collect_state_incidents(con: duckdb.DuckDBPyConnection, today: date) -> list[Incident]:

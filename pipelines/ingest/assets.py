@@ -6,7 +6,8 @@ import dagster as dg
 
 from pipelines.contracts import all_contracts
 from pipelines.ingest.load import ingest_landing
-from pipelines.settings import home_from_env, landing_from_env, pseudonym_key
+from pipelines.keys import home_key
+from pipelines.settings import home_from_env, landing_from_env
 
 RAW_KEYS = [dg.AssetKey(["raw", t.raw_table]) for c in all_contracts() for t in c.tables]
 DQ_KEYS = [dg.AssetKey(["dq", name]) for name in
@@ -45,7 +46,7 @@ def reconciliation_failures(con) -> list[tuple]:
 )
 def landing_deliveries(context: dg.AssetExecutionContext):
     home = home_from_env()
-    secret = pseudonym_key()
+    secret = home_key(home)  # refuses a key other than the home's
     with home.exclusive_writer():
         report = ingest_landing(landing_from_env(), home.build_db, home.restricted_db, secret)
         con = duckdb.connect(str(home.build_db), read_only=True)
