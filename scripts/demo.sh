@@ -4,11 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 DEMO=demo
-mkdir -p "$DEMO/secrets"
-# The demo makes its own pseudonym key, outside the warehouse home.
+# The demo makes its own pseudonym key, outside the warehouse home, owner-only from the
+# moment it exists (umask in a subshell: a chmod afterwards would leave it readable a moment).
 if [ ! -s "$DEMO/secrets/pseudonym.key" ]; then
-  .venv/bin/python -c "import secrets; print(secrets.token_hex(32))" > "$DEMO/secrets/pseudonym.key"
-  chmod 600 "$DEMO/secrets/pseudonym.key"
+  (umask 077 && mkdir -p "$DEMO/secrets" && .venv/bin/python -c "import secrets; print(secrets.token_hex(32))" > "$DEMO/secrets/pseudonym.key")
 fi
 export CHECKPOINT_PSEUDONYM_KEY_FILE="$PWD/$DEMO/secrets/pseudonym.key"
 rm -rf "$DEMO/landing"

@@ -14,12 +14,19 @@ import email
 import email.policy
 import hashlib
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.drip_receivers import drip_http, drip_smtp  # noqa: F401 (pytest fixtures)
 from tests.receivers import free_port
 from pipelines.alerts import (
     AlertConfig, Incident, collect_delivery_incidents, collect_state_incidents, dispatch,
@@ -28,7 +35,9 @@ from pipelines.alerts import (
 from pipelines.alerts.incident import scrub
 from pipelines.ingest.load import ingest_landing
 from pipelines.ingest.store import ensure_schema, open_restricted
-from pipelines.settings import Home
+from pipelines.alerts.channels import chat_escape
+from pipelines.alerts.dispatch import alert_run
+from pipelines.settings import ConfigurationError, Home
 from tests.ingest_files import CUSTODY_HEADER, custody_row, rms_row, write_custody, write_rms
 
 PLANTED = "Zebedee Quillfeather"
@@ -214,6 +223,12 @@ def test_config_from_environment():
     assert not half.email_configured and not half.webhook_configured
     assert half.missing_email_settings() == ["CHECKPOINT_ALERT_FROM", "CHECKPOINT_ALERT_TO"]
     assert AlertConfig.from_env({}).missing_email_settings() == []
+
+    assert config.deadline_seconds == 60
+    assert AlertConfig.from_env({"CHECKPOINT_ALERT_DEADLINE_SECONDS": "2.5"}).deadline_seconds == 2.5
+    for bad in ("soon", "0", "-1", "nan", "inf"):
+        with pytest.raises(ConfigurationError, match="CHECKPOINT_ALERT_DEADLINE_SECONDS must be a number"):
+            AlertConfig.from_env({"CHECKPOINT_ALERT_DEADLINE_SECONDS": bad})
 
 
 # --- what raises an incident -------------------------------------------------------------
@@ -507,3 +522,140 @@ def test_alerts_from_a_real_ingest(tmp_path, smtp_server, receiver):
     assert "rms/arrests_202610.csv" in everything
     for personal in ("Quillfeather", "Zebedee", "Bhriain", "Siobh", "1990-02-30", "1990-05-17", "P-100"):
         assert personal not in everything
+
+
+# --- alerts cannot hold the pipeline ---------------------------------------------------------
+
+def test_chat_text_is_escaped_for_slack_and_teams():
+    assert chat_escape("<!channel> & <@U0123|x> <http://evil.example|y>.csv") == \
+        "&lt;!channel&gt; &amp; &lt;@U0123|x&gt; &lt;http://evil.example|y&gt;.csv"
+
+
+def test_a_file_name_cannot_notify_a_channel_through_the_webhook(tmp_path, receiver):
+    landing, home = tmp_path / "landing", Home(tmp_path / "home")
+    hostile = "<!channel> urgent & <@U0123>.csv"
+    write_rms(landing / "rms/arrests_202610.csv", [rms_row()])
+    (landing / hostile).write_text("not a delivery")
+    report = ingest_landing(landing, home.build_db, home.restricted_db, b"alerts-test-key-" + b"0" * 48)
+    con = duckdb.connect(str(home.build_db))
+    try:
+        incidents = collect_delivery_incidents(con, [r.sha256 for r in report.results])
+        result = dispatch(incidents, AlertConfig(webhook_url=receiver.url), home.root, con, now=NOW)
+    finally:
+        con.close()
+
+    assert result.webhook.status == "sent" and f"ignored:{hostile}" in {i.key for i in result.raised}
+    payload = json.loads(receiver.posts[0]["body"])
+    for field in ("text", "summary"):
+        assert "<" not in payload[field] and ">" not in payload[field]
+    assert "&lt;!channel&gt; urgent &amp; &lt;@U0123&gt;.csv" in payload["text"]
+    # The structured part is data, not text a chat client renders: it keeps the name as it is.
+    assert hostile in {i["delivery"] for i in payload["incidents"]}
+
+
+def test_a_dripping_smtp_server_and_webhook_are_cut_at_the_send_deadline(home, drip_smtp, drip_http):
+    config = AlertConfig(smtp_url=f"smtp://127.0.0.1:{drip_smtp.port}", mail_from="w@x.example",
+                         mail_to=("a@x.example",), webhook_url=f"http://127.0.0.1:{drip_http.port}/hook",
+                         attempts=3, backoff_seconds=0.01, timeout_seconds=5, deadline_seconds=2)
+    done: list = []
+    sending = threading.Thread(target=lambda: done.append(
+        dispatch([run_failed_incident("run-9", "boom")], config, home, now=NOW, run_id="run-9")), daemon=True)
+    sending.start()
+    sending.join(timeout=120)  # a bound for the test itself: without a deadline the send never ends
+
+    assert not sending.is_alive(), "the send did not end: nothing cut the dripping connections"
+    [result] = done
+    for outcome, server in ((result.email, drip_smtp), (result.webhook, drip_http)):
+        assert outcome.status == "failed" and "send deadline of 2 s passed" in outcome.error
+        assert server.connections == 1  # no retry started after the deadline
+        assert server.cut_by_client.wait(10), "the client never hung up"
+    [line] = read_jsonl(home)
+    assert (line["email_status"], line["webhook_status"]) == ("failed", "failed")
+
+
+@pytest.fixture
+def built_home(home) -> Home:
+    """A home whose build database holds every kind of incident (and no open connection)."""
+    path = home / "state" / "build" / "warehouse.duckdb"
+    path.parent.mkdir(parents=True)
+    con = duckdb.connect(str(path))
+    populate(con)
+    con.close()
+    return Home(home)
+
+
+def alert_env(monkeypatch, home: Home, smtp_port: int | None, deadline: float = 5) -> dict:
+    env = {"CHECKPOINT_HOME": str(home.root), "CHECKPOINT_TODAY": TODAY.isoformat(),
+           "CHECKPOINT_ALERT_DEADLINE_SECONDS": str(deadline)}
+    if smtp_port:
+        env.update({"CHECKPOINT_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+                    "CHECKPOINT_ALERT_FROM": "w@x.example", "CHECKPOINT_ALERT_TO": "a@x.example"})
+    for name in ("CHECKPOINT_SMTP_URL", "CHECKPOINT_ALERT_FROM", "CHECKPOINT_ALERT_TO", "CHECKPOINT_ALERT_WEBHOOK_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+def test_the_alert_step_sends_without_holding_the_writer_lock(built_home, drip_smtp, monkeypatch):
+    alert_env(monkeypatch, built_home, drip_smtp.port)
+    done: list = []
+    step = threading.Thread(target=lambda: done.append(alert_run(built_home, "run-1")), daemon=True)
+    step.start()
+    assert drip_smtp.connected.wait(60)
+
+    with built_home.exclusive_writer(timeout_s=0):  # WriterBusy if the step held it while sending
+        still_sending = step.is_alive()
+    step.join(timeout=120)
+
+    assert still_sending and not step.is_alive()
+    assert "send deadline" in done[0].email.error
+    con = duckdb.connect(str(built_home.build_db), read_only=True)
+    try:
+        assert {k: v[4] for k, v in dq_alerts(con).items()} == {k: "failed" for k in EXPECTED_KEYS}
+    finally:
+        con.close()
+
+
+def test_a_kill_during_the_alert_step_is_repaired_by_the_next_one(built_home, drip_smtp, monkeypatch):
+    env = alert_env(monkeypatch, built_home, drip_smtp.port, deadline=2)
+    script = "import sys; from pipelines.alerts.assets import alert_run; from pipelines.settings import Home; " \
+             "alert_run(Home(__import__('pathlib').Path(sys.argv[1])), 'run-1')"
+    step = subprocess.Popen([sys.executable, "-c", script, str(built_home.root)], env={**os.environ, **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert drip_smtp.connected.wait(60)
+        # The step is sending, outside the writer lock: take the lock, so that once alerts.jsonl
+        # is written the step waits to update dq.alerts, and kill it there.
+        with built_home.exclusive_writer(timeout_s=0):
+            for _ in range(600):
+                if len(read_jsonl(built_home.root)) == len(EXPECTED_KEYS):
+                    break
+                assert step.poll() is None
+                time.sleep(0.1)
+            step.send_signal(signal.SIGKILL)
+            step.wait(timeout=60)
+    finally:
+        if step.poll() is None:
+            step.kill()
+    assert step.returncode == -signal.SIGKILL
+    con = duckdb.connect(str(built_home.build_db), read_only=True)
+    try:
+        assert not dq_alerts(con) if con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'alerts'").fetchall()[0][0] else True
+    finally:
+        con.close()
+
+    alert_env(monkeypatch, built_home, None)  # the next run: no channel configured, nothing new
+    result = alert_run(built_home, "run-2")
+
+    assert result.raised == [] and set(result.already_alerted) == EXPECTED_KEYS
+    con = duckdb.connect(str(built_home.build_db), read_only=True)
+    try:
+        history = dq_alerts(con)
+    finally:
+        con.close()
+    assert set(history) == EXPECTED_KEYS
+    assert {row[4:6] for row in history.values()} == {("failed", "not_configured")}
+    assert {row[7] for row in history.values()} == {"run-1"}
+    assert len(read_jsonl(built_home.root)) == len(EXPECTED_KEYS)  # nothing raised twice
