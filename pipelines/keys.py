@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipelines.contracts import load_contract
+from pipelines.contracts import Table, all_contracts, load_contract
 from pipelines.settings import KEY_FILE_ENV, ConfigurationError, Home, WriterBusy, pseudonym_key
 
 FINGERPRINT_LABEL = b"checkpoint-warehouse pseudonym key fingerprint v1"
@@ -176,9 +176,7 @@ def main_rekey(args) -> int:
     return 0
 
 
-def _raw_tables() -> dict[str, object]:
-    from pipelines.contracts import all_contracts
-
+def _raw_tables() -> dict[str, Table]:
     return {t.raw_table: t for c in all_contracts() for t in c.tables}
 
 

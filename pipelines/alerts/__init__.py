@@ -14,7 +14,8 @@ A run raises its alerts in one call, after ingest and the models (or on failure)
 - ``digest``: one digest (subject, text, HTML, webhook JSON) per dispatch;
 - ``channels``: SMTP and webhook sending with retries; never raises;
 - ``history``: ``HOME/alerts.jsonl`` (also the memory of what was alerted) and ``dq.alerts``;
-- ``dispatch``: configuration from the environment and the dispatch itself.
+- ``dispatch``: configuration from the environment, the dispatch itself (one deadline for
+  a whole send), and a run's alert step ``alert_run`` (sends outside the writer lock).
 """
 
 from pipelines.alerts.channels import ChannelOutcome
