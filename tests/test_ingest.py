@@ -67,12 +67,19 @@ def test_normalisation_duplicates_and_key_conflicts(landing, home):
     assert read == loaded + quarantined + duplicate
     reasons = dict(query(home, "SELECT row_number, reason FROM dq.quarantined_rows"))
     assert "another row of this delivery" in reasons[4] and "another row of this delivery" in reasons[5]
-    assert reasons[6].startswith("force_code: value 'ZZZ'")
+    assert reasons[6] == "force_code: value is not in the code list"  # the column, never the value
     assert reasons[7].startswith("arrest_datetime:")
     assert "rule broken: expunged_date set exactly when record_status is EXPUNGED" in reasons[8]
     assert "outside the file's month" in reasons[9]
     assert reasons[10] == "person_id: required value is empty"
     assert reasons[11] == f"row has 4 fields; the header has {len(RMS_HEADER)}"
+    # What failed is kept as data, for alerts to count without reading the messages.
+    failed = set(query(home, "SELECT row_number, kind, column_name, rule_name FROM dq.quarantine_reasons"))
+    assert {(4, "key_in_delivery", "arrest_id, record_version", None), (6, "code_list", "force_code", None),
+            (7, "not_of_type", "arrest_datetime", None), (9, "outside_month", "updated_at", None),
+            (8, "rule", None, "expunged_date set exactly when record_status is EXPUNGED"),
+            (10, "required", "person_id", None), (11, "field_count", None, None)} <= failed
+    assert not query(home, "SELECT * FROM dq.quarantine_reasons WHERE message LIKE '%ZZZ%' OR message LIKE '%32T%'")
     assert query(home, "SELECT force_code, sex, drug_class FROM raw.rms_arrests") == [("DUR", "F", "B")]
     # The raw text of a quarantined row is kept, but only in the restricted store.
     restricted = duckdb.connect(str(home.restricted_db), read_only=True)
@@ -124,6 +131,7 @@ def test_redelivery_supersedes_and_same_bytes_change_nothing(landing, home):
     assert seen["custody/custody_202610_v2.csv"][0] == "accepted"
     assert seen["custody/custody_202611.csv"][0] == "duplicate"
     assert seen["custody/copy_of_custody.csv"][0] == "ignored"
+    assert query(home, "SELECT count(*) FROM dq.delivery_events WHERE file_name = 'custody/copy_of_custody.csv'") == [(0,)]
     assert query(home, "SELECT custody_ref, gravity_score FROM raw.custody_records") == [("DUR/C/26/000001", 3)]
     assert len(report.results) == 4
     # Nothing new: a second run takes nothing, reports nothing again.

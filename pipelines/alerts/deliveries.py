@@ -1,24 +1,22 @@
-"""Incidents about deliveries, read from the data-quality tables ingest writes.
+"""Incidents about deliveries, read from the data-quality tables ingest writes (``pipelines.dq``).
 
-- ``dq.deliveries``: rejected deliveries (error); the counts of every delivery named.
-- ``dq.quarantined_rows``: rows quarantined, one incident per delivery with counts by reason.
-- ``dq.delivery_events``: schema drift, header-only, contracts missing from a snapshot,
-  ignored files (also from ``dq.deliveries``) and any event this module does not know yet
-  (reported with the event's name and severity rather than dropped).
+- ``dq.deliveries``: rejected deliveries (error), ignored files; the counts of every delivery named.
+- ``dq.quarantine_reasons``: rows quarantined, one incident per delivery with counts by reason.
+- ``dq.delivery_events``: schema drift, header-only, keys missing from a snapshot and any
+  event this module does not know yet (reported with the event's name and severity rather
+  than dropped).
 
-Quarantine reasons are counted by their label, never by their text: a reason names a
-column (``released: value '…' is …``), a rule (``rule broken: <rule name>``) or is a
-sentence (a key clash, a row with the wrong number of fields); the label is the column,
-``rule: <name>``, or the sentence with quoted values dropped and numbers written ``N``. In
-a workbook the label starts with its sheet's table (``sessions: hours``). A row with
-several reasons (joined by ``; ``) counts under each of them, so the reason counts can add
-up to more than the rows quarantined. The values behind a reason are never alerted: data
-admins read the rows in the restricted quarantine store.
+Quarantine reasons are counted from what failed, kept as data (the reason's kind and its
+column or rule), never from a message: the label is the column, ``rule: <name>``, or a
+sentence written here for the kinds that name neither (a key clash, a row with the wrong
+number of fields). In a workbook the label starts with its sheet's table (``sessions:
+hours``). A row with several reasons counts under each of them, so the reason counts can
+add up to more than the rows quarantined. The values behind a reason are never alerted:
+data admins read the rows in the restricted quarantine store.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -29,10 +27,17 @@ from pipelines.alerts.incident import (
     Incident, contract_names, delivery_file_name, next_version_name, plural, scrub,
 )
 from pipelines.contracts import SOURCES, load_contract
+from pipelines.dq import COLUMN_REASONS, DeliveryStatus, EventKind, ReasonKind
 
 QUARANTINE_STORE = "restricted/quarantine.duckdb under the warehouse home"
-HANDLED_ELSEWHERE = ("quarantined", "rejected")  # events covered by their own tables
-_NUMBER = re.compile(r"[0-9]+")
+HANDLED_ELSEWHERE = (EventKind.QUARANTINED, EventKind.REJECTED)  # events covered by their own tables
+# The wording of the reasons that name no single column or rule; {columns} is the key.
+REASON_WORDING = {
+    ReasonKind.KEY_IN_DELIVERY: "key ({columns}) is in another row of this delivery with different values",
+    ReasonKind.KEY_CHANGED: "key ({columns}) already loaded from an earlier delivery with different values",
+    ReasonKind.KEY_OTHER_MONTH: "key ({columns}) already loaded from another month's delivery",
+    ReasonKind.FIELD_COUNT: "row has N fields; the header has N",
+}
 
 
 @dataclass(frozen=True)
@@ -108,33 +113,26 @@ def collect_delivery_incidents(
     incidents: list[tuple[tuple, Incident]] = []
 
     for d in deliveries.values():
-        if d.status == "rejected" and (wanted is None or d.sha256 in wanted):
+        if d.status == DeliveryStatus.REJECTED and (wanted is None or d.sha256 in wanted):
             incidents.append((d.order, _rejected(con, d)))
-        if d.status == "ignored" and (wanted is None or d.sha256 in wanted):
+        if d.status == DeliveryStatus.IGNORED and (wanted is None or d.sha256 in wanted):
             incidents.append((d.order, _ignored(d)))
 
     for d, reasons, rows in _quarantine_reasons(con, deliveries, sha256s):
         incidents.append((d.order, _quarantine(d, reasons, rows)))
 
     if table_exists(con, "dq", "delivery_events"):
-        ignored_names = {d.file_name for d in deliveries.values() if d.status == "ignored"}
         where, params = sha_filter(sha256s)
         rows = con.execute(f"""
-            SELECT sha256, file_name, source, month, version, event,
-                   bool_or(severity = 'error'), list(detail), count(*)
+            SELECT sha256, file_name, source, month, version, event, bool_or(severity = 'error'),
+                   sum(event_count), list_sort(list_distinct(flatten(list(column_names)))), count(*)
             FROM dq.delivery_events
             WHERE {where} AND event NOT IN ({", ".join("?" for _ in HANDLED_ELSEWHERE)})
             GROUP BY ALL
         """, params + list(HANDLED_ELSEWHERE)).fetchall()
-        for sha256, file_name, source, month, version, event, is_error, details, n in rows:
+        for sha256, file_name, source, month, version, event, is_error, count, columns, n in rows:
             d = deliveries.get((sha256, file_name)) or _unknown_delivery(sha256, file_name, source, month, version)
-            if event == "ignored":
-                if file_name not in ignored_names:
-                    ignored_names.add(file_name)
-                    incidents.append((d.order, _ignored(d)))
-                continue
-            details = [x for x in details if x]
-            incidents.append((d.order, _event(d, event, bool(is_error), details, n)))
+            incidents.append((d.order, _event(d, event, bool(is_error), count, columns or [], n)))
 
     incidents.sort(key=lambda pair: (pair[0], pair[1].key))
     seen, out = set(), []
@@ -187,30 +185,15 @@ def _ignored(d: _Delivery) -> Incident:
     )
 
 
-def _reason_labels(reason: str | None) -> list[str]:
-    """The labels a quarantine reason counts under (see the module's docstring).
-
-    Ingest joins a row's reasons with ``; ``, which a single sentence may hold too (``row has
-    4 fields; the header has 18``): a part that starts no reason of its own (a column's, a
-    rule's or a key clash) continues the sentence before it. Numbers in a sentence become
-    ``N``, so that rows with the same fault count together."""
-    labels: list[tuple[str, bool]] = []  # (label, is a free sentence)
-    for part in scrub(reason, limit=10_000).split("; "):
-        part = part.strip()
-        if not part:
-            continue
-        head, sep, tail = part.partition(":")
-        head = head.strip()
-        if sep and head == "rule broken":
-            labels.append((f"rule: {tail.strip()}", False))
-        elif sep and head in contract_names():
-            labels.append((head, False))
-        elif labels and labels[-1][1] and not part.startswith("key ("):
-            labels[-1] = (f"{labels[-1][0]}; {part}", True)
-        else:
-            labels.append((part, True))
-    out = [(_NUMBER.sub("N", label) if free else label)[:120] for label, free in labels]
-    return out or ["no reason recorded"]
+def reason_label(kind: str, column_name: str | None, rule_name: str | None) -> str:
+    """The label a quarantine reason counts under, from what failed (see the module's docstring)."""
+    if kind == ReasonKind.RULE:
+        return f"rule: {rule_name}"
+    if kind in COLUMN_REASONS:
+        return str(column_name)
+    if kind in REASON_WORDING:
+        return REASON_WORDING[kind].format(columns=column_name)
+    return str(kind).replace("_", " ")  # a kind this module does not know: its name, never a message
 
 
 def _quarantine_reasons(con, deliveries: dict[tuple, _Delivery], sha256s) -> list[tuple[_Delivery, Counter, int]]:
@@ -221,17 +204,28 @@ def _quarantine_reasons(con, deliveries: dict[tuple, _Delivery], sha256s) -> lis
     if table_exists(con, "dq", "quarantined_rows"):
         where, params = sha_filter(sha256s)
         rows = con.execute(f"""
-            SELECT sha256, file_name, source, month, version, table_name, reason, count(*)
+            SELECT sha256, file_name, source, month, version, count(*)
             FROM dq.quarantined_rows WHERE {where} GROUP BY ALL
         """, params).fetchall()
-        for sha256, file_name, source, month, version, table_name, reason, n in rows:
+        for sha256, file_name, source, month, version, n in rows:
             ident = (sha256, file_name)
             if ident not in deliveries:
                 deliveries[ident] = _unknown_delivery(sha256, file_name, source, month, version)
             rows_listed[ident] += n
+    if table_exists(con, "dq", "quarantine_reasons"):
+        where, params = sha_filter(sha256s, "r.sha256")
+        rows = con.execute(f"""
+            SELECT r.sha256, r.file_name, d.source, r.table_name, r.kind, r.column_name, r.rule_name,
+                   count(DISTINCT r.row_number)
+            FROM dq.quarantine_reasons r
+            LEFT JOIN (SELECT DISTINCT sha256, file_name, source FROM dq.deliveries) d USING (sha256, file_name)
+            WHERE {where} GROUP BY ALL
+        """, params).fetchall()
+        for sha256, file_name, source, table_name, kind, column_name, rule_name, n in rows:
+            ident = (sha256, file_name)
+            label = reason_label(kind, column_name, rule_name)
             multi_table = source in SOURCES and len(load_contract(source).tables) > 1
-            for label in _reason_labels(reason):
-                per_delivery[ident][f"{table_name}: {label}" if multi_table and table_name else label] += n
+            per_delivery[ident][f"{table_name}: {label}" if multi_table and table_name else label] += n
     wanted = None if sha256s is None else set(sha256s)
     for ident, d in deliveries.items():
         if (d.rows_quarantined or 0) > 0 and (wanted is None or d.sha256 in wanted):
@@ -265,11 +259,11 @@ def _quarantine(d: _Delivery, reasons: Counter, rows_listed: int) -> Incident:
     )
 
 
-def _event(d: _Delivery, event: str, is_error: bool, details: list[str], n: int) -> Incident:
+def _event(d: _Delivery, event: str, is_error: bool, count: int | None, columns: list[str], n: int) -> Incident:
     base = dict(delivery=d.file_name, counts=d.row_counts())
     ident = f"{d.sha256}:{d.file_name}"
-    if event == "schema_drift":
-        columns = "; ".join(sorted({scrub(x, limit=300) for x in details})) or "unknown column(s)"
+    if event == EventKind.SCHEMA_DRIFT:
+        columns = scrub("unknown column(s) ignored: " + ", ".join(columns), limit=300) if columns else "unknown column(s)"
         return Incident(
             key=f"schema_drift:{ident}", severity="warning", kind="schema_drift",
             title=f"Schema drift in {d.file_name}",
@@ -278,7 +272,7 @@ def _event(d: _Delivery, event: str, is_error: bool, details: list[str], n: int)
                    f"to stay, decide whether the warehouse needs it and update the contract "
                    f"(pipelines/contracts/{d.source}.yaml); nothing else is needed for this delivery.",
             **base)
-    if event == "header_only":
+    if event == EventKind.HEADER_ONLY:
         return Incident(
             key=f"header_only:{ident}", severity="warning", kind="header_only",
             title=f"Header-only delivery: {d.file_name}",
@@ -287,8 +281,8 @@ def _event(d: _Delivery, event: str, is_error: bool, details: list[str], n: int)
             action=f"Confirm with the {d.source} supplier that {d.month} really had no records. "
                    f"If it had, ask for a corrected re-delivery, {d.next_name}.",
             **base)
-    if event == "contract_missing_from_snapshot":
-        missing = sum(_leading_int(x) or 1 for x in details) if details else n
+    if event == EventKind.CONTRACT_MISSING_FROM_SNAPSHOT:
+        missing = int(count) if count is not None else n
         base["counts"] = {**base["counts"], "contracts_missing": missing}
         return Incident(
             key=f"contract_missing:{ident}", severity="warning", kind="contract_missing",
@@ -311,8 +305,3 @@ def _event(d: _Delivery, event: str, is_error: bool, details: list[str], n: int)
         action=f"Read the event in dq.delivery_events (file {d.file_name}) and decide with the "
                f"{d.source or 'file'}'s supplier whether a corrected re-delivery is needed.",
         **base)
-
-
-def _leading_int(text: str) -> int | None:
-    match = re.match(r"\s*([0-9]+)", text or "")
-    return int(match.group(1)) if match else None

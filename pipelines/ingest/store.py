@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import dq
 from pipelines.contracts import Table, all_contracts
 
 SQL_TYPES = {"text": "VARCHAR", "flag": "VARCHAR", "integer": "INTEGER", "decimal": "DOUBLE",
@@ -19,27 +20,6 @@ LINEAGE_COLUMNS = [
     ("delivery_sha256", "VARCHAR"), ("source_month", "VARCHAR"), ("delivery_version", "INTEGER"),
     ("file_name", "VARCHAR"), ("row_number", "INTEGER"), ("row_digest", "VARCHAR"),
 ]
-
-DQ_DDL = """
-CREATE SCHEMA IF NOT EXISTS dq;
-CREATE TABLE IF NOT EXISTS dq.deliveries (
-    source VARCHAR, month VARCHAR, version INTEGER, file_name VARCHAR NOT NULL, sha256 VARCHAR,
-    status VARCHAR NOT NULL, rows_read INTEGER, rows_loaded INTEGER, rows_quarantined INTEGER,
-    rows_duplicate INTEGER, reason VARCHAR, seen_order INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS dq.quarantined_rows (
-    sha256 VARCHAR, source VARCHAR, month VARCHAR, version INTEGER, file_name VARCHAR,
-    table_name VARCHAR, row_number INTEGER, reason VARCHAR
-);
-CREATE TABLE IF NOT EXISTS dq.delivery_events (
-    sha256 VARCHAR, source VARCHAR, month VARCHAR, version INTEGER, file_name VARCHAR,
-    event VARCHAR, severity VARCHAR, detail VARCHAR
-);
-CREATE TABLE IF NOT EXISTS dq.validation_results (
-    sha256 VARCHAR, file_name VARCHAR, table_name VARCHAR, suite VARCHAR, expectation VARCHAR,
-    column_name VARCHAR, success BOOLEAN, unexpected_count INTEGER, element_count INTEGER
-);
-"""
 
 RESTRICTED_DDL = """
 CREATE TABLE IF NOT EXISTS quarantined_raw (
@@ -67,7 +47,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for contract in all_contracts():
         for table in contract.tables:
             con.execute(raw_ddl(table))
-    con.execute(DQ_DDL)
+    con.execute(dq.ddl())
 
 
 def open_restricted(path: Path) -> duckdb.DuckDBPyConnection:

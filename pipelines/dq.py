@@ -1,0 +1,161 @@
+"""The ``dq`` schema as an interface: every data-quality table and the words its rows use.
+
+Ingest writes these tables, alerts, planning, the publication and dbt read them. The
+vocabularies are named values here so a writer and a reader cannot drift apart, and what
+failed is kept as data (a reason's kind, its column or rule) so no reader parses prose the
+project wrote. Messages are for people; they name the column and the rule, never the
+offending value (that stays in the restricted store, ``HOME/restricted/quarantine.duckdb``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+SCHEMA = "dq"
+
+
+class DeliveryStatus(StrEnum):
+    """A file's fate in ``dq.deliveries``."""
+    ACCEPTED = "accepted"  # loaded, in force
+    SUPERSEDED = "superseded"  # a higher version of its month is in force: none of its rows in raw
+    REJECTED = "rejected"  # refused whole, nothing loaded
+    DUPLICATE = "duplicate"  # the same bytes as a file already seen
+    IGNORED = "ignored"  # not a delivery name: recorded once, never loaded
+
+
+LOADED_STATUSES = (DeliveryStatus.ACCEPTED, DeliveryStatus.SUPERSEDED)  # rows were read and counted
+
+
+class EventKind(StrEnum):
+    """A notable event of a delivery in ``dq.delivery_events``."""
+    REJECTED = "rejected"  # detail: the one-line reason
+    SCHEMA_DRIFT = "schema_drift"  # column_names: the extra columns ignored; event_count: how many
+    HEADER_ONLY = "header_only"
+    QUARANTINED = "quarantined"  # event_count: rows quarantined
+    CONTRACT_MISSING_FROM_SNAPSHOT = "contract_missing_from_snapshot"  # event_count: keys missing
+    GATE_FAILED = "gate_failed"  # GX refused rows the validator passed; event_count: failed expectations
+
+
+class ReasonKind(StrEnum):
+    """Why a row was quarantined, in ``dq.quarantine_reasons.kind``."""
+    REQUIRED = "required"  # column_name: empty although required
+    NOT_OF_TYPE = "not_of_type"  # column_name: not a number / date of the contract's format
+    NOT_A_FLAG = "not_a_flag"  # column_name: not Y or N
+    PATTERN = "pattern"  # column_name: does not match the contract's pattern
+    CODE_LIST = "code_list"  # column_name: not in the code list
+    BELOW_MINIMUM = "below_minimum"  # column_name
+    ABOVE_MAXIMUM = "above_maximum"  # column_name
+    OUTSIDE_MONTH = "outside_month"  # column_name: the table's month column is not the file's month
+    RULE = "rule"  # rule_name: a cross-column rule of the contract is broken
+    FIELD_COUNT = "field_count"  # the row has more or fewer fields than the header
+    KEY_IN_DELIVERY = "key_in_delivery"  # column_name: the key columns; another row, other values
+    KEY_CHANGED = "key_changed"  # column_name: the key columns; loaded earlier with other values
+    KEY_OTHER_MONTH = "key_other_month"  # column_name: the key columns; owned by another month
+
+
+COLUMN_REASONS = frozenset({ReasonKind.REQUIRED, ReasonKind.NOT_OF_TYPE, ReasonKind.NOT_A_FLAG,
+                            ReasonKind.PATTERN, ReasonKind.CODE_LIST, ReasonKind.BELOW_MINIMUM,
+                            ReasonKind.ABOVE_MAXIMUM, ReasonKind.OUTSIDE_MONTH})
+KEY_REASONS = frozenset({ReasonKind.KEY_IN_DELIVERY, ReasonKind.KEY_CHANGED, ReasonKind.KEY_OTHER_MONTH})
+
+
+class Severity(StrEnum):
+    WARNING = "warning"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class DqTable:
+    name: str
+    description: str
+    columns: tuple[tuple[str, str, str], ...]  # (name, SQL type, description)
+
+    @property
+    def qualified(self) -> str:
+        return f"{SCHEMA}.{self.name}"
+
+    def ddl(self) -> str:
+        body = ", ".join(f"{name} {sql_type}" for name, sql_type, _ in self.columns)
+        return f"CREATE TABLE IF NOT EXISTS {self.qualified} ({body});"
+
+    def insert_sql(self) -> str:
+        names = [name for name, _, _ in self.columns]
+        return f"INSERT INTO {self.qualified} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+
+
+_DELIVERY = (
+    ("sha256", "VARCHAR", "The delivery's SHA-256."),
+    ("source", "VARCHAR", "The delivery's source."),
+    ("month", "VARCHAR", "The delivery's month `YYYY-MM`."),
+    ("version", "INTEGER", "The delivery's version."),
+    ("file_name", "VARCHAR", "The delivery's path relative to the landing folder."),
+)
+
+DELIVERIES = DqTable("deliveries", (
+    "One row per file seen in the landing folder, with its fate (publication.md, \"What analysts "
+    "see\"). Decides the measure grid's months and whether a source is available for a month."), (
+    ("source", "VARCHAR", "`rms`, `custody` or `programme`; NULL for an ignored non-delivery."),
+    ("month", "VARCHAR", "The delivery's month `YYYY-MM`; NULL for an ignored non-delivery."),
+    ("version", "INTEGER", "Delivery version (1, or N for `_vN`)."),
+    ("file_name", "VARCHAR NOT NULL", "Path relative to the landing folder."),
+    ("sha256", "VARCHAR", "Lower-case hex SHA-256 of the file's bytes."),
+    ("status", "VARCHAR NOT NULL", "One of " + ", ".join(f"`{s}`" for s in DeliveryStatus) + "."),
+    ("rows_read", "INTEGER", "Rows read (NULL for rejected, duplicate and ignored files)."),
+    ("rows_loaded", "INTEGER", "Rows loaded (0 for a version that arrived after a higher one was in force)."),
+    ("rows_quarantined", "INTEGER", "Rows quarantined."),
+    ("rows_duplicate", "INTEGER", "Rows set aside as duplicates."),
+    ("reason", "VARCHAR", "Why a delivery was rejected, superseded or ignored (for people)."),
+    ("seen_order", "INTEGER NOT NULL",
+     "Order in which ingest first saw the file (1, 2, …); decides which of two same-named deliveries came later."),
+))
+
+QUARANTINED_ROWS = DqTable("quarantined_rows", (
+    "One row per quarantined row (its raw text is only in the restricted store); what failed is "
+    "in dq.quarantine_reasons."), _DELIVERY + (
+    ("table_name", "VARCHAR", "The contract table the row was meant for."),
+    ("row_number", "INTEGER", "1-based data row in the file or sheet."),
+    ("reason", "VARCHAR", "The row's reason messages joined by `; ` (names the column or rule, never a value)."),
+))
+
+QUARANTINE_REASONS = DqTable("quarantine_reasons", (
+    "One row per failed check of a quarantined row: what failed, as data."), (
+    ("sha256", "VARCHAR", "The delivery's SHA-256."),
+    ("file_name", "VARCHAR", "The delivery's path relative to the landing folder."),
+    ("table_name", "VARCHAR", "The contract table the row was meant for."),
+    ("row_number", "INTEGER", "1-based data row in the file or sheet."),
+    ("kind", "VARCHAR", "One of " + ", ".join(f"`{k}`" for k in ReasonKind) + "."),
+    ("column_name", "VARCHAR", "The column that failed (the key's columns, comma-separated, for a key clash)."),
+    ("rule_name", "VARCHAR", "The contract rule broken (kind `rule`)."),
+    ("message", "VARCHAR", "The reason for people; never the offending value."),
+))
+
+DELIVERY_EVENTS = DqTable("delivery_events", "Notable events of a delivery, alerted to admins.", _DELIVERY + (
+    ("event", "VARCHAR", "One of " + ", ".join(f"`{e}`" for e in EventKind) + "."),
+    ("severity", "VARCHAR", "`warning` or `error`."),
+    ("event_count", "INTEGER", "How many (rows quarantined, contracts missing, columns drifted, expectations failed)."),
+    ("column_names", "VARCHAR[]", "The columns concerned (the extra columns of a schema drift)."),
+    ("detail", "VARCHAR", "Human-readable detail of the event."),
+))
+
+VALIDATION_RESULTS = DqTable("validation_results", (
+    "One row per GX expectation run on a delivery's rows before they load; a failure rejects the "
+    "delivery."), (
+    ("sha256", "VARCHAR", "The delivery's SHA-256."),
+    ("file_name", "VARCHAR", "The delivery's path relative to the landing folder."),
+    ("table_name", "VARCHAR", "The contract table."),
+    ("suite", "VARCHAR", "The GX suite (`<source>__<table>`, expectations/)."),
+    ("expectation", "VARCHAR", "The expectation type."),
+    ("column_name", "VARCHAR", "Its column, if any."),
+    ("success", "BOOLEAN", "Whether it passed."),
+    ("unexpected_count", "INTEGER", "Rows failing it."),
+    ("element_count", "INTEGER", "Rows it saw."),
+))
+
+INGEST_TABLES = (DELIVERIES, QUARANTINED_ROWS, QUARANTINE_REASONS, DELIVERY_EVENTS, VALIDATION_RESULTS)
+MODEL_TABLES = ("orphan_references", "consistency_checks")  # built by dbt (dbt_project/models/dq)
+ALERTS_TABLE = "alerts"  # written by pipelines.alerts.history
+
+
+def ddl() -> str:
+    return "\n".join([f"CREATE SCHEMA IF NOT EXISTS {SCHEMA};"] + [t.ddl() for t in INGEST_TABLES])
