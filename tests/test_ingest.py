@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from pipelines.ingest.load import ingest_landing
+from pipelines.ingest.reconcile import reconciliation_failures
 from pipelines.settings import Home
 from tests.ingest_files import CUSTODY_HEADER, RMS_HEADER, custody_row, rms_row, write_custody, write_rms
 
@@ -186,3 +187,22 @@ def test_no_direct_identifiers_reach_the_build_database(landing, home):
             assert identifier not in text, (schema, table, identifier)
     assert con.execute("SELECT age_at_arrest FROM raw.rms_arrests").fetchall() == [(36,)]
     con.close()
+
+
+def test_a_late_lower_version_loads_nothing_and_says_so(landing, home):
+    write_custody(landing / "custody/custody_202610_v2.csv", [custody_row(gravity_score="3")])
+    ingest(landing, home)
+    write_custody(landing / "custody/custody_202610.csv",
+                  [custody_row(), custody_row("DUR/C/26/000002"), custody_row("DUR/C/26/000003", gravity_score="9")])
+    ingest(landing, home)
+    seen = deliveries(home)
+    assert seen["custody/custody_202610_v2.csv"][:5] == ("accepted", 1, 1, 0, 0)
+    # Read and validated, but none of its rows is in raw: rows_loaded says 0.
+    assert seen["custody/custody_202610.csv"][:5] == ("superseded", 3, 0, 1, 0)
+    assert "version 2 of this month is already in force" in seen["custody/custody_202610.csv"][5]
+    assert query(home, "SELECT custody_ref, gravity_score FROM raw.custody_records") == [("DUR/C/26/000001", 3)]
+    con = duckdb.connect(str(home.build_db), read_only=True)
+    try:
+        assert reconciliation_failures(con) == []
+    finally:
+        con.close()
