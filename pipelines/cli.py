@@ -108,7 +108,7 @@ def write_expectations(_: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["generate"]:
-        from pipelines.generator import main_generate
+        from generator import main_generate
 
         return main_generate(argv[1:])
     parser = argparse.ArgumentParser(prog="checkpoint-warehouse", description=__doc__)

@@ -20,13 +20,13 @@ import numpy as np
 import pandas as pd
 
 from pipelines.contracts import load_contract
-from pipelines.generator import faults as F
-from pipelines.generator.dates import month_of, month_tag
-from pipelines.generator.population import World, simulate_world, world_stats
-from pipelines.generator.render import (
+from generator import faults as F
+from generator.dates import month_of, month_tag
+from generator.population import World, simulate_world, world_stats
+from generator.render import (
     contracts_snapshot, custody_text, rms_text, sessions_recorded,
 )
-from pipelines.generator.writers import (
+from generator.writers import (
     csv_text, encode_custody, encode_rms, sheet_rows, write_bytes, xlsx_bytes,
 )
 
