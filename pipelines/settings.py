@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+ALERT_LOG = "alerts.jsonl"  # under the home: the alert log, also the memory of what was alerted
+
+
 class ConfigurationError(RuntimeError):
     """The pipeline cannot start: the message says what to set."""
 
@@ -24,12 +27,18 @@ class WriterBusy(RuntimeError):
 
 @dataclass(frozen=True)
 class Home:
+    """Every path a pipeline home holds, named once here."""
     root: Path
 
     @property
     def build_db(self) -> Path:
         # Same file name as the analyst copy: dbt views name their catalog after the file.
         return self.root / "state" / "build" / "warehouse.duckdb"
+
+    @property
+    def dbt_target(self) -> Path:
+        """dbt's target and log folder for runs of this home (not the project's target/)."""
+        return self.root / "state" / "dbt"
 
     @property
     def warehouse_db(self) -> Path:
@@ -45,8 +54,6 @@ class Home:
 
     @property
     def alerts_log(self) -> Path:
-        from pipelines.alerts.history import ALERT_LOG  # the alerts module owns the name
-
         return self.root / ALERT_LOG
 
     @property
