@@ -12,7 +12,7 @@ import pytest
 from pipelines.ingest.load import ingest_landing
 from pipelines.ingest.reconcile import reconciliation_failures
 from pipelines.settings import Home
-from tests.ingest_files import CUSTODY_HEADER, RMS_HEADER, custody_row, rms_row, write_custody, write_rms
+from tests.ingest_files import CUSTODY_HEADER, RMS_HEADER, custody_row, query, rms_row, write_custody, write_rms
 
 SECRET = b"test-secret"
 
@@ -40,14 +40,6 @@ def deliveries(home: Home) -> dict[str, tuple]:
     finally:
         con.close()
     return {r[0]: r[1:] for r in rows}
-
-
-def query(home: Home, sql: str):
-    con = duckdb.connect(str(home.build_db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_normalisation_duplicates_and_key_conflicts(landing, home):

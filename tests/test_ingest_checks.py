@@ -5,37 +5,17 @@ from __future__ import annotations
 
 import dagster as dg
 import duckdb
-import pytest
 
 from pipelines.dq import ReasonKind
 from pipelines.ingest import load, validate
 from pipelines.ingest.assets import landing_deliveries
 from pipelines.ingest.reconcile import reconciliation_failures
-from pipelines.settings import Home
-from tests.ingest_files import custody_row, rms_row, write_custody, write_rms
-
-
-@pytest.fixture
-def site(tmp_path, monkeypatch):
-    landing, home = tmp_path / "landing", Home(tmp_path / "home")
-    landing.mkdir()
-    monkeypatch.setenv("CHECKPOINT_LANDING", str(landing))
-    monkeypatch.setenv("CHECKPOINT_HOME", str(home.root))
-    monkeypatch.setenv("CHECKPOINT_PSEUDONYM_KEY", "test-key")
-    return landing, home
+from tests.ingest_files import custody_row, query, rms_row, site, write_custody, write_rms  # noqa: F401 (site: a fixture)
 
 
 def materialise() -> dict[str, bool]:
     result = dg.materialize([landing_deliveries], instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
     return {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-
-
-def query(home: Home, sql: str):
-    con = duckdb.connect(str(home.build_db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_both_checks_pass_on_a_clean_landing(site):

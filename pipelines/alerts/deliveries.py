@@ -24,7 +24,7 @@ import duckdb
 
 from pipelines.alerts._db import sha_filter, table_exists
 from pipelines.alerts.incident import (
-    Incident, contract_names, delivery_file_name, next_version_name, plural, scrub,
+    Incident, delivery_file_name, next_version_name, plural, scrub,
 )
 from pipelines.contracts import SOURCES, load_contract
 from pipelines.dq import COLUMN_REASONS, DeliveryStatus, EventKind, ReasonKind
