@@ -98,10 +98,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def write_expectations(_: argparse.Namespace) -> int:
+    from pipelines.dbt.sources import write_dq_sources
     from pipelines.ingest.expectations import write_suites
 
     for name in write_suites():
         print(f"expectations/{name}")
+    print(write_dq_sources())
     return EXIT_OK
 
 
@@ -119,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--home", required=True, help="where the warehouse, publications and state live")
     run_parser.add_argument("--publish", metavar="YYYY-MM", help="publish this month (default: the latest complete month)")
     run_parser.set_defaults(handler=run)
-    suites = commands.add_parser("expectations", help="regenerate expectations/*.json from the contracts")
+    suites = commands.add_parser("expectations", help="regenerate expectations/*.json from the contracts and dbt's dq sources from pipelines/dq.py")
     suites.set_defaults(handler=write_expectations)
     args = parser.parse_args(argv)
     try:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from pipelines import dq
 from pipelines.contracts import ContractError, SOURCES, all_contracts, read_contract_file
-from pipelines.paths import CONTRACTS_DIR
+from pipelines.dbt.sources import DQ_SOURCES, RAW_SOURCES, dq_sources_text
+from pipelines.ingest.store import raw_columns
+from pipelines.paths import CONTRACTS_DIR, DBT_PROJECT_DIR
 
 
 def _write(tmp_path, spec: dict):
@@ -54,3 +57,38 @@ def test_a_bad_value_and_a_missing_key_are_errors(tmp_path):
     del spec["tables"]["arrests"]["key"]
     with pytest.raises(ContractError, match=r"missing key\(s\) key"):
         read_contract_file(_write(tmp_path, spec))
+
+
+# --- one declaration: dbt's sources and the orphan checks follow the contracts and pipelines/dq.py ---
+
+def _sources(path) -> dict:
+    return {s["name"]: {t["name"]: [c["name"] for c in t.get("columns", ())] for t in s["tables"]}
+            for s in yaml.safe_load(path.read_text(encoding="utf-8"))["sources"]}
+
+
+def test_dbt_raw_source_is_what_the_contracts_load():
+    expected = {t.raw_table: [name for name, _ in raw_columns(t)] for c in all_contracts() for t in c.tables}
+    assert _sources(RAW_SOURCES) == {"raw": expected}
+
+
+def test_dbt_dq_source_is_generated_from_the_dq_module():
+    assert DQ_SOURCES.read_text(encoding="utf-8") == dq_sources_text(), "run `checkpoint-warehouse expectations`"
+    assert _sources(DQ_SOURCES)["dq"] == {t.name: [c for c, _, _ in t.columns] for t in dq.INGEST_TABLES}
+
+
+def test_orphan_checks_cover_exactly_the_contracts_references():
+    raw_of = {t.name: t.raw_table for c in all_contracts() for t in c.tables}
+    references = {(f"raw.{t.raw_table}", f"raw.{t.references['table']}") for c in all_contracts()
+                  for t in c.tables if t.references}
+    assert all(t.references["table"] in raw_of.values() for c in all_contracts() for t in c.tables if t.references)
+    model = yaml.safe_load((DBT_PROJECT_DIR / "models/dq/orphan_references.yml").read_text(encoding="utf-8"))
+    columns = {c["name"]: c for c in model["models"][0]["columns"]}
+
+    def accepted(column: str) -> set[str]:
+        test = next(t for t in columns[column]["data_tests"] if isinstance(t, dict) and "accepted_values" in t)
+        return set(test["accepted_values"]["arguments"]["values"])
+
+    assert accepted("source_table") == {s for s, _ in references}
+    assert accepted("missing_table") == {m for _, m in references}
+    expected_rows = {(r["source_table"], r["missing_table"]) for r in model["unit_tests"][0]["expect"]["rows"]}
+    assert expected_rows == references
