@@ -34,7 +34,7 @@ class EventKind(StrEnum):
     HEADER_ONLY = "header_only"
     QUARANTINED = "quarantined"  # event_count: rows quarantined
     CONTRACT_MISSING_FROM_SNAPSHOT = "contract_missing_from_snapshot"  # event_count: keys missing
-    GATE_FAILED = "gate_failed"  # GX refused rows the validator passed; event_count: failed expectations
+    GATE_FAILED = "gate_failed"  # rejected: GX refused rows the validator passed; event_count: failed expectations
 
 
 class ReasonKind(StrEnum):
@@ -150,11 +150,23 @@ VALIDATION_RESULTS = DqTable("validation_results", (
     ("success", "BOOLEAN", "Whether it passed."),
     ("unexpected_count", "INTEGER", "Rows failing it."),
     ("element_count", "INTEGER", "Rows it saw."),
+    ("seen_order", "INTEGER", "The dq.deliveries row it belongs to (a file the gate refused is taken again)."),
 ))
 
 INGEST_TABLES = (DELIVERIES, QUARANTINED_ROWS, QUARANTINE_REASONS, DELIVERY_EVENTS, VALIDATION_RESULTS)
 MODEL_TABLES = ("orphan_references", "consistency_checks")  # built by dbt (dbt_project/models/dq)
 ALERTS_TABLE = "alerts"  # written by pipelines.alerts.history
+
+
+# The files a run has taken for good, as (file_name, sha256, status): every file recorded,
+# except a delivery the GX gate refused. That is a defect of our validator, not of the
+# file, so the file is taken again by each run until the validator is fixed.
+SEEN_FILES_SQL = f"""
+    SELECT d.file_name, d.sha256, d.status FROM {SCHEMA}.deliveries d
+    WHERE NOT (d.status = '{DeliveryStatus.REJECTED}' AND EXISTS (
+        SELECT 1 FROM {SCHEMA}.delivery_events e
+        WHERE e.sha256 = d.sha256 AND e.file_name = d.file_name AND e.event = '{EventKind.GATE_FAILED}'))
+"""
 
 
 def ddl() -> str:

@@ -92,3 +92,10 @@ def test_orphan_checks_cover_exactly_the_contracts_references():
     assert accepted("missing_table") == {m for _, m in references}
     expected_rows = {(r["source_table"], r["missing_table"]) for r in model["unit_tests"][0]["expect"]["rows"]}
     assert expected_rows == references
+
+
+def test_dbt_accepts_exactly_the_delivery_statuses_of_the_dq_module():
+    model = yaml.safe_load((DBT_PROJECT_DIR / "models/staging/stg_dq__deliveries.yml").read_text(encoding="utf-8"))
+    status = next(c for c in model["models"][0]["columns"] if c["name"] == "status")
+    test = next(t for t in status["data_tests"] if isinstance(t, dict) and "accepted_values" in t)
+    assert set(test["accepted_values"]["arguments"]["values"]) == set(dq.DeliveryStatus)

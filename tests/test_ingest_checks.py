@@ -6,6 +6,7 @@ from __future__ import annotations
 import dagster as dg
 import duckdb
 
+from pipelines.alerts import collect_delivery_incidents
 from pipelines.dq import ReasonKind
 from pipelines.ingest import load, validate
 from pipelines.ingest.assets import landing_deliveries
@@ -43,6 +44,21 @@ def test_a_validator_regression_is_caught_by_the_gx_gate(site, monkeypatch):
     assert query(home, "SELECT count(*) FROM raw.rms_arrests") == [(0,)]
     assert query(home, "SELECT expectation, column_name, unexpected_count FROM dq.validation_results "
                        "WHERE NOT success") == [("expect_column_values_to_be_in_set", "force_code", 1)]
+    con = duckdb.connect(str(home.build_db), read_only=True)
+    try:
+        (incident,) = collect_delivery_incidents(con, None)
+    finally:
+        con.close()
+    assert incident.title == "Delivery rejected by the GX gate: rms/arrests_202610.csv"
+    assert "defect in the validator" in incident.detail and "ZZZ" not in incident.detail
+
+    # The validator fixed: the next run takes the same file again, loads it and turns green.
+    monkeypatch.setattr(validate, "column_checks", real_checks)
+    assert materialise() == {"rows_reconcile": True, "gx_validation": True}
+    assert query(home, "SELECT status FROM dq.deliveries ORDER BY seen_order") == [("rejected",), ("accepted",)]
+    assert query(home, "SELECT count(*) FROM raw.rms_arrests") == [(1,)]
+    assert materialise() == {"rows_reconcile": True, "gx_validation": True}  # and nothing again
+    assert query(home, "SELECT count(*) FROM dq.deliveries") == [(2,)]
 
 
 def test_a_lost_row_turns_the_reconciliation_red(site, monkeypatch):

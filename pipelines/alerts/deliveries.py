@@ -30,7 +30,8 @@ from pipelines.contracts import SOURCES, load_contract
 from pipelines.dq import COLUMN_REASONS, DeliveryStatus, EventKind, ReasonKind
 
 QUARANTINE_STORE = "restricted/quarantine.duckdb under the warehouse home"
-HANDLED_ELSEWHERE = (EventKind.QUARANTINED, EventKind.REJECTED)  # events covered by their own tables
+# Events covered by their own tables (a gate failure is a rejected delivery, worded apart).
+HANDLED_ELSEWHERE = (EventKind.QUARANTINED, EventKind.REJECTED, EventKind.GATE_FAILED)
 # The wording of the reasons that name no single column or rule; {columns} is the key.
 REASON_WORDING = {
     ReasonKind.KEY_IN_DELIVERY: "key ({columns}) is in another row of this delivery with different values",
@@ -85,13 +86,15 @@ class _Delivery:
 
 def _deliveries(con: duckdb.DuckDBPyConnection) -> dict[tuple, _Delivery]:
     """Every row of ``dq.deliveries`` by (sha256, file_name), with the highest version seen
-    for its (source, month) and whether an accepted version of that month is in force."""
+    for its (source, month) and whether an accepted version of that month is in force. A
+    file recorded more than once (the GX gate refused it, a later run took it) is its latest row."""
     rows = con.execute("""
         SELECT sha256, file_name, source, month, version, status, rows_read, rows_loaded,
                rows_quarantined, rows_duplicate, reason,
                max(version) OVER (PARTITION BY source, month),
                coalesce(bool_or(status = 'accepted') OVER (PARTITION BY source, month), FALSE)
         FROM dq.deliveries
+        ORDER BY seen_order
     """).fetchall()
     return {(r[0], r[1]): _Delivery(*r) for r in rows}
 
@@ -144,12 +147,16 @@ def collect_delivery_incidents(
 
 
 def _rejected(con, d: _Delivery) -> Incident:
-    reason = d.reason
-    if not reason and table_exists(con, "dq", "delivery_events"):
+    reason, gate_failed = d.reason, False
+    if table_exists(con, "dq", "delivery_events"):
         found = con.execute(
-            "SELECT detail FROM dq.delivery_events WHERE event = 'rejected' AND sha256 IS NOT DISTINCT FROM ? "
-            "AND file_name = ? LIMIT 1", [d.sha256, d.file_name]).fetchone()
-        reason = found[0] if found else None
+            "SELECT event, detail FROM dq.delivery_events WHERE event IN (?, ?) "
+            "AND sha256 IS NOT DISTINCT FROM ? AND file_name = ? ORDER BY event LIMIT 1",
+            [EventKind.GATE_FAILED, EventKind.REJECTED, d.sha256, d.file_name]).fetchone()
+        gate_failed = bool(found) and found[0] == EventKind.GATE_FAILED
+        reason = reason or (found[1] if found else None)
+    if gate_failed:
+        return _gate_failed(d, reason)
     if d.month_in_force:
         in_force = f"The accepted version of {d.source} {d.month} already loaded stays in force."
     else:
@@ -163,6 +170,23 @@ def _rejected(con, d: _Delivery) -> Incident:
                f"{scrub(reason) or 'no reason recorded'}. {in_force}",
         action=f"Ask the {d.source} supplier to correct the file and deliver it again as "
                f"{d.next_name}; the next run takes it.",
+        delivery=d.file_name,
+        counts={},
+    )
+
+
+def _gate_failed(d: _Delivery, reason: str | None) -> Incident:
+    return Incident(
+        key=f"rejected:{d.sha256}:{d.file_name}",
+        severity="error",
+        kind="rejected",
+        title=f"Delivery rejected by the GX gate: {d.file_name}",
+        detail=f"The {d.label} was rejected whole and nothing of it was loaded: Great Expectations "
+               f"refused rows the pipeline's own validator had passed ({scrub(reason) or 'no reason recorded'}). "
+               "That is a defect in the validator, not in the file.",
+        action="Developers: compare the failed expectations in dq.validation_results with the validator "
+               "(pipelines/ingest/validate.py) and fix it. Each run takes the file again until it loads; "
+               "the supplier need do nothing.",
         delivery=d.file_name,
         counts={},
     )

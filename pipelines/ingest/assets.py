@@ -44,7 +44,7 @@ def landing_deliveries(context: dg.AssetExecutionContext):
         con = duckdb.connect(str(home.build_db), read_only=True)
         try:
             failures = reconciliation_failures(con)
-            gx_run, gx_failed = gate_results(con, [r.sha256 for r in report.results])
+            gx_run, gx_failed = gate_results(con, [r.seen_order for r in report.results])
         finally:
             con.close()
     by_status: dict[str, int] = {}

@@ -55,6 +55,7 @@ class DeliveryResult:
     rows_duplicate: int | None = None
     reason: str | None = None
     events: list[Event] = field(default_factory=list)
+    seen_order: int | None = None  # its dq.deliveries row, once recorded
 
 
 @dataclass
@@ -162,11 +163,13 @@ def _next_seen_order(con) -> int:
     return con.execute("SELECT COALESCE(max(seen_order), 0) + 1 FROM dq.deliveries").fetchone()[0]
 
 
-def _record(con, result: DeliveryResult) -> None:
+def _record(con, result: DeliveryResult, validation_rows: list[tuple] = ()) -> None:
+    result.seen_order = _next_seen_order(con)
     con.execute(dq.DELIVERIES.insert_sql(),
                 [result.source, result.month, result.version, result.file_name, result.sha256, result.status,
                  result.rows_read, result.rows_loaded, result.rows_quarantined, result.rows_duplicate,
-                 result.reason, _next_seen_order(con)])
+                 result.reason, result.seen_order])
+    _insert_many(con, dq.VALIDATION_RESULTS.insert_sql(), [row + (result.seen_order,) for row in validation_rows])
     _insert_many(con, dq.DELIVERY_EVENTS.insert_sql(), [
         (result.sha256, result.source, result.month, result.version, result.file_name, e.kind, e.severity,
          e.count, list(e.column_names) if e.column_names is not None else None, e.detail)
@@ -176,8 +179,7 @@ def _record(con, result: DeliveryResult) -> None:
 def _record_alone(con, result: DeliveryResult, validation_rows: list[tuple] = ()) -> None:
     """Record a fate that loads nothing (rejected, duplicate, ignored) in its own transaction."""
     con.begin()
-    _record(con, result)
-    _insert_many(con, dq.VALIDATION_RESULTS.insert_sql(), list(validation_rows))
+    _record(con, result, validation_rows)
     con.commit()
 
 
@@ -213,7 +215,7 @@ def ingest_delivery(con, restricted, landed: LandedFile, secret: bytes) -> Deliv
     failure = gate_failure(validation_rows)
     if failure:  # our validator let invalid rows through: refuse the delivery whole, keep the evidence
         result.reason, failed = failure
-        result.events.append(Event(EventKind.REJECTED, Severity.ERROR, result.reason, count=failed))
+        result.events.append(Event(EventKind.GATE_FAILED, Severity.ERROR, result.reason, count=failed))
         _record_alone(con, result, validation_rows)
         return result
 
@@ -265,14 +267,13 @@ def ingest_delivery(con, restricted, landed: LandedFile, secret: bytes) -> Deliv
                     EventKind.CONTRACT_MISSING_FROM_SNAPSHOT, Severity.WARNING,
                     f"{missing} {table.name} key(s) loaded earlier are missing from this snapshot; "
                     "their last loaded rows stand", missing, table.key))
-    _record(con, result)
+    _record(con, result, validation_rows)
     _insert_many(con, dq.QUARANTINED_ROWS.insert_sql(), [
         (landed.sha256, landed.source, landed.month, landed.version, landed.file_name, o.table.name,
          q.row_number, q.reason) for o in outcomes for q in o.quarantined])
     _insert_many(con, dq.QUARANTINE_REASONS.insert_sql(), [
         (landed.sha256, landed.file_name, o.table.name, q.row_number, r.kind, r.column_name, r.rule_name,
          r.message) for o in outcomes for q in o.quarantined for r in q.reasons])
-    _insert_many(con, dq.VALIDATION_RESULTS.insert_sql(), validation_rows)
     _crash_point("before_commit")
     con.commit()
     return result
@@ -288,7 +289,7 @@ def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: b
     restricted = open_restricted(restricted_db)
     try:
         ensure_schema(con)
-        seen = con.execute("SELECT file_name, sha256, status FROM dq.deliveries").fetchall()
+        seen = con.execute(dq.SEEN_FILES_SQL).fetchall()
         seen_digests = {sha for _, sha, status in seen if sha and status != DeliveryStatus.IGNORED}
         for landed in unseen_files(scan_landing(landing), seen):
             if not landed.is_delivery:

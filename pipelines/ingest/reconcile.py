@@ -38,6 +38,9 @@ def reconciliation_failures(con: duckdb.DuckDBPyConnection) -> list[Discrepancy]
       rows_loaded 0, so rows_read may exceed the sum);
     - accepted or superseded: dq.quarantined_rows holds exactly rows_quarantined of its rows;
     - any other fate: nothing in raw or quarantine; and no raw row without a delivery.
+
+    A file recorded more than once (refused by the GX gate, taken again by a later run) is
+    judged by its latest row.
     """
     raw = " UNION ALL ".join(
         f"SELECT delivery_sha256 AS sha256, file_name FROM raw.{t.raw_table}"
@@ -46,11 +49,14 @@ def reconciliation_failures(con: duckdb.DuckDBPyConnection) -> list[Discrepancy]
     rows = con.execute(f"""
         WITH in_raw AS (SELECT sha256, file_name, count(*) AS n FROM ({raw}) GROUP BY ALL),
         in_quarantine AS (SELECT sha256, file_name, count(*) AS n FROM dq.quarantined_rows GROUP BY ALL),
+        -- A file the GX gate refused is taken again: its latest row is the one that counts.
+        latest AS (SELECT * FROM dq.deliveries
+                   QUALIFY row_number() OVER (PARTITION BY sha256, file_name ORDER BY seen_order DESC) = 1),
         counted AS (
             SELECT coalesce(d.file_name, r.file_name, q.file_name) AS file_name, d.status, d.seen_order,
                    d.rows_read, d.rows_loaded, d.rows_quarantined, d.rows_duplicate,
                    coalesce(r.n, 0) AS rows_in_raw, coalesce(q.n, 0) AS rows_in_quarantine
-            FROM dq.deliveries d
+            FROM latest d
             FULL JOIN in_raw r ON r.sha256 = d.sha256 AND r.file_name = d.file_name
             FULL JOIN in_quarantine q ON q.sha256 = coalesce(d.sha256, r.sha256)
                                      AND q.file_name = coalesce(d.file_name, r.file_name)
@@ -72,13 +78,13 @@ def reconciliation_failures(con: duckdb.DuckDBPyConnection) -> list[Discrepancy]
     return [Discrepancy(*row) for row in rows]
 
 
-def gate_results(con: duckdb.DuckDBPyConnection, sha256s: list[str]) -> tuple[int, list[tuple]]:
+def gate_results(con: duckdb.DuckDBPyConnection, seen_orders: list[int]) -> tuple[int, list[tuple]]:
     """(expectations run, failed ones as (file_name, suite, expectation, column, unexpected))
-    for the given deliveries."""
-    run = con.execute("SELECT count(*) FROM dq.validation_results WHERE list_contains(?::VARCHAR[], sha256)",
-                      [sha256s]).fetchone()[0]
+    for the given dq.deliveries rows (those a run recorded)."""
+    run = con.execute("SELECT count(*) FROM dq.validation_results WHERE list_contains(?::INTEGER[], seen_order)",
+                      [seen_orders]).fetchone()[0]
     failed = con.execute("""
         SELECT file_name, suite, expectation, column_name, unexpected_count FROM dq.validation_results
-        WHERE NOT success AND list_contains(?::VARCHAR[], sha256) ORDER BY file_name, suite, expectation
-    """, [sha256s]).fetchall()
+        WHERE NOT success AND list_contains(?::INTEGER[], seen_order) ORDER BY file_name, suite, expectation
+    """, [seen_orders]).fetchall()
     return run, failed

@@ -28,8 +28,8 @@ def read_warehouse(home: Home, sql: str, params: list | None = None) -> list[tup
 
 
 def seen_deliveries(home: Home) -> list[tuple[str, str, str]]:
-    """(file_name, sha256, status) of every file a completed run recorded."""
-    return read_warehouse(home, f"SELECT file_name, sha256, status FROM {dq.DELIVERIES.qualified}")
+    """(file_name, sha256, status) of every file a completed run took for good."""
+    return read_warehouse(home, dq.SEEN_FILES_SQL)
 
 
 def complete_months(home: Home) -> list[str]:
