@@ -9,7 +9,7 @@ import duckdb
 from pipelines.alerts import collect_delivery_incidents
 from pipelines.dq import ReasonKind
 from pipelines.ingest import load, validate
-from pipelines.ingest.assets import landing_deliveries
+from pipelines.ingest.definitions import landing_deliveries
 from pipelines.ingest.reconcile import reconciliation_failures
 from tests.ingest_files import custody_row, query, rms_row, site, write_custody, write_rms  # noqa: F401 (site: a fixture)
 

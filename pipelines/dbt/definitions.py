@@ -1,7 +1,49 @@
-"""dbt's Dagster definitions: every model, seed and test, and the dbt CLI resource."""
+"""dbt's Dagster definitions: every dbt model, seed and test as assets and checks, fed by the ingest assets."""
+
+
+import os
+import sys
+from pathlib import Path
+from collections.abc import Mapping
+from typing import Any
 
 import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from pipelines.dbt.assets import checkpoint_dbt_models, dbt_resource
+from pipelines.dbt.project import dbt_environment, dbt_project
+from pipelines.settings import home_from_env
+
+
+class CheckpointTranslator(DagsterDbtTranslator):
+    """dbt sources `raw.*` and `dq.*` are the ingest assets of the same names."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        schema = dbt_resource_props.get("config", {}).get("schema") or "main"
+        return dg.AssetKey([schema, dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return "models"
+
+
+@dbt_assets(
+    manifest=dbt_project().manifest_path,
+    dagster_dbt_translator=CheckpointTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+)
+def checkpoint_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    home = home_from_env()
+    os.environ.update(dbt_environment(home))
+    with home.exclusive_writer():
+        # Unit tests pin the SQL and run in the test suite; a production run builds and tests data.
+        # target and logs under the home, one folder rewritten per run, not a new one in dbt_project/target/
+        yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context,
+                           target_path=home.dbt_target).stream()
+
+
+def dbt_resource() -> DbtCliResource:
+    # The dbt beside this interpreter: the venv's, whether or not it is on PATH.
+    return DbtCliResource(project_dir=dbt_project(), dbt_executable=str(Path(sys.executable).parent / "dbt"))
+
 
 defs = dg.Definitions(assets=[checkpoint_dbt_models], resources={"dbt": dbt_resource()})

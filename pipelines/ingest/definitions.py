@@ -1,7 +1,76 @@
-"""Ingest's Dagster definitions: the landing multi-asset (raw.* and dq.*) and its checks."""
+"""Ingest's Dagster definitions: one multi-asset that takes every new delivery (raw.* and dq.*), and its checks."""
 
+
+import duckdb
 import dagster as dg
 
-from pipelines.ingest.assets import landing_deliveries
+from pipelines import dq
+from pipelines.contracts import all_contracts
+from pipelines.ingest.load import ingest_landing
+from pipelines.ingest.reconcile import gate_results, reconciliation_failures
+from pipelines.settings import home_from_env, landing_from_env, pseudonym_key
+
+RAW_KEYS = [dg.AssetKey(["raw", t.raw_table]) for c in all_contracts() for t in c.tables]
+DQ_KEYS = [dg.AssetKey([dq.SCHEMA, t.name]) for t in dq.INGEST_TABLES]
+DELIVERIES = dg.AssetKey([dq.SCHEMA, dq.DELIVERIES.name])
+
+
+def _spec(key: dg.AssetKey) -> dg.AssetSpec:
+    contract_table = {t.raw_table: (c, t) for c in all_contracts() for t in c.tables}.get(key.path[-1])
+    dq_table = {t.name: t for t in dq.INGEST_TABLES}.get(key.path[-1])
+    description = (f"Loaded rows of the {contract_table[0].source} extract: {contract_table[1].description}"
+                   if contract_table else f"Data-quality history: {dq_table.description}")
+    return dg.AssetSpec(key, description=description, group_name="ingest", kinds={"duckdb"})
+
+
+@dg.multi_asset(
+    specs=[_spec(k) for k in RAW_KEYS + DQ_KEYS],
+    check_specs=[
+        dg.AssetCheckSpec("rows_reconcile", asset=DELIVERIES, blocking=True,
+                          description="Every delivery's recorded counts equal the rows in raw and in dq.quarantined_rows; "
+                                      "rows read = loaded + quarantined + duplicate."),
+        dg.AssetCheckSpec("gx_validation", asset=DELIVERIES,
+                          description="Great Expectations suites (from the contracts) passed on every delivery of the run; "
+                                      "a failure rejects the delivery whole."),
+    ],
+    name="landing_deliveries",
+    description="Find each delivery in the landing folder not seen before, validate it and load it atomically.",
+)
+def landing_deliveries(context: dg.AssetExecutionContext):
+    home = home_from_env()
+    secret = pseudonym_key()
+    with home.exclusive_writer():
+        report = ingest_landing(landing_from_env(), home.build_db, home.restricted_db, secret)
+        con = duckdb.connect(str(home.build_db), read_only=True)
+        try:
+            failures = reconciliation_failures(con)
+            gx_run, gx_failed = gate_results(con, [r.seen_order for r in report.results])
+        finally:
+            con.close()
+    by_status: dict[str, int] = {}
+    for result in report.results:
+        by_status[result.status] = by_status.get(result.status, 0) + 1
+        context.log.info(f"{result.file_name}: {result.status}"
+                         + (f" ({result.reason})" if result.reason else "")
+                         + (f" read {result.rows_read}, loaded {result.rows_loaded}, quarantined "
+                            f"{result.rows_quarantined}, duplicate {result.rows_duplicate}"
+                            if result.rows_read is not None else ""))
+    summary = {
+        "new_files": len(report.results),
+        "rejected_files": dg.MetadataValue.json([r.file_name for r in report.rejected]),
+        **{f"files_{status}": count for status, count in sorted(by_status.items())},
+    }
+    for key in RAW_KEYS + DQ_KEYS:
+        yield dg.MaterializeResult(asset_key=key, metadata=summary if key == DELIVERIES else None)
+    yield dg.AssetCheckResult(
+        check_name="rows_reconcile", asset_key=DELIVERIES, passed=not failures,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"failing_deliveries": dg.MetadataValue.json([f.__dict__ for f in failures])})
+    yield dg.AssetCheckResult(
+        check_name="gx_validation", asset_key=DELIVERIES, passed=not gx_failed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"expectations_run": gx_run, "expectations_failed": len(gx_failed),
+                  "failed": dg.MetadataValue.json([list(map(str, f)) for f in gx_failed])})
+
 
 defs = dg.Definitions(assets=[landing_deliveries])

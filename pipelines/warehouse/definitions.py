@@ -1,7 +1,24 @@
-"""The analyst warehouse's Dagster definitions."""
+"""The analyst warehouse's Dagster definitions: the asset refreshed after every model is built."""
 
 import dagster as dg
 
-from pipelines.warehouse.assets import analyst_warehouse
+from pipelines.settings import home_from_env
+from pipelines.warehouse.publish import publish_warehouse
+
+
+@dg.asset(
+    key=["analyst_warehouse"],
+    deps=[dg.AssetKey(["dq", "alerts"])],
+    group_name="publication",
+    kinds={"duckdb"},
+    description="HOME/warehouse.duckdb: the modelled tables and data-quality history, swapped in atomically "
+                "for analysts to open read-only. No direct identifiers.",
+)
+def analyst_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    home = home_from_env()
+    with home.exclusive_writer():
+        size = publish_warehouse(home.build_db, home.warehouse_db)
+    return dg.MaterializeResult(metadata={"path": str(home.warehouse_db), "bytes": size})
+
 
 defs = dg.Definitions(assets=[analyst_warehouse])
