@@ -84,66 +84,83 @@ class DqTable:
         return f"INSERT INTO {self.qualified} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
 
 
-_DELIVERY = (
-    ("sha256", "VARCHAR", "The delivery's SHA-256."),
-    ("source", "VARCHAR", "The delivery's source."),
-    ("month", "VARCHAR", "The delivery's month `YYYY-MM`."),
-    ("version", "INTEGER", "The delivery's version."),
-    ("file_name", "VARCHAR", "The delivery's path relative to the landing folder."),
-)
+# Columns several tables share, described once.
+_SHARED = {
+    "sha256": ("VARCHAR", "The delivery's SHA-256."),
+    "source": ("VARCHAR", "The delivery's source."),
+    "month": ("VARCHAR", "The delivery's month `YYYY-MM`."),
+    "version": ("INTEGER", "The delivery's version."),
+    "file_name": ("VARCHAR", "The delivery's path relative to the landing folder."),
+    "table_name": ("VARCHAR", "The contract table the row was meant for."),
+    "row_number": ("INTEGER", "1-based data row in the file or sheet."),
+}
+_FILE = ("sha256", "file_name")
+_DELIVERY = ("sha256", "source", "month", "version", "file_name")
+_ROW = ("table_name", "row_number")
 
-DELIVERIES = DqTable("deliveries", (
-    "One row per file seen in the landing folder, with its fate (publication.md, \"What analysts "
-    "see\"). Decides the measure grid's months and whether a source is available for a month."), (
+
+def _table(name: str, description: str, *columns: str | tuple[str, str, str]) -> DqTable:
+    """A table from its columns: a shared column's name, or (name, SQL type, description)."""
+    return DqTable(name, description, tuple(
+        (c, *_SHARED[c]) if isinstance(c, str) else c for c in columns))
+
+
+def _one_of(values) -> str:
+    return "One of " + ", ".join(f"`{v}`" for v in values) + "."
+
+
+DELIVERIES = _table(
+    "deliveries",
+    "One row per file seen in the landing folder, with its fate (publication.md, \"What analysts see\"). "
+    "Decides the measure grid's months and whether a source is available for a month.",
     ("source", "VARCHAR", "`rms`, `custody` or `programme`; NULL for an ignored non-delivery."),
     ("month", "VARCHAR", "The delivery's month `YYYY-MM`; NULL for an ignored non-delivery."),
     ("version", "INTEGER", "Delivery version (1, or N for `_vN`)."),
     ("file_name", "VARCHAR NOT NULL", "Path relative to the landing folder."),
     ("sha256", "VARCHAR", "Lower-case hex SHA-256 of the file's bytes."),
-    ("status", "VARCHAR NOT NULL", "One of " + ", ".join(f"`{s}`" for s in DeliveryStatus) + "."),
+    ("status", "VARCHAR NOT NULL", _one_of(DeliveryStatus)),
     ("rows_read", "INTEGER", "Rows read (NULL for rejected, duplicate and ignored files)."),
     ("rows_loaded", "INTEGER", "Rows loaded (0 for a version that arrived after a higher one was in force)."),
     ("rows_quarantined", "INTEGER", "Rows quarantined."),
     ("rows_duplicate", "INTEGER", "Rows set aside as duplicates."),
     ("reason", "VARCHAR", "Why a delivery was rejected, superseded or ignored (for people)."),
-    ("seen_order", "INTEGER NOT NULL",
-     "Order in which ingest first saw the file (1, 2, …); decides which of two same-named deliveries came later."),
-))
+    ("seen_order", "INTEGER NOT NULL", "Order in which ingest first saw the file (1, 2, …); decides which "
+                                       "of two same-named deliveries came later."),
+)
 
-QUARANTINED_ROWS = DqTable("quarantined_rows", (
-    "One row per quarantined row (its raw text is only in the restricted store); what failed is "
-    "in dq.quarantine_reasons."), _DELIVERY + (
-    ("table_name", "VARCHAR", "The contract table the row was meant for."),
-    ("row_number", "INTEGER", "1-based data row in the file or sheet."),
+QUARANTINED_ROWS = _table(
+    "quarantined_rows",
+    "One row per quarantined row (its raw text is only in the restricted store); what failed is in "
+    "dq.quarantine_reasons.",
+    *_DELIVERY, *_ROW,
     ("reason", "VARCHAR", "The row's reason messages joined by `; ` (names the column or rule, never a value)."),
-))
+)
 
-QUARANTINE_REASONS = DqTable("quarantine_reasons", (
-    "One row per failed check of a quarantined row: what failed, as data."), (
-    ("sha256", "VARCHAR", "The delivery's SHA-256."),
-    ("file_name", "VARCHAR", "The delivery's path relative to the landing folder."),
-    ("table_name", "VARCHAR", "The contract table the row was meant for."),
-    ("row_number", "INTEGER", "1-based data row in the file or sheet."),
-    ("kind", "VARCHAR", "One of " + ", ".join(f"`{k}`" for k in ReasonKind) + "."),
+QUARANTINE_REASONS = _table(
+    "quarantine_reasons",
+    "One row per failed check of a quarantined row: what failed, as data.",
+    *_FILE, *_ROW,
+    ("kind", "VARCHAR", _one_of(ReasonKind)),
     ("column_name", "VARCHAR", "The column that failed (the key's columns, comma-separated, for a key clash)."),
     ("rule_name", "VARCHAR", "The contract rule broken (kind `rule`)."),
     ("message", "VARCHAR", "The reason for people; never the offending value."),
-))
+)
 
-DELIVERY_EVENTS = DqTable("delivery_events", "Notable events of a delivery, alerted to admins.", _DELIVERY + (
-    ("event", "VARCHAR", "One of " + ", ".join(f"`{e}`" for e in EventKind) + "."),
-    ("severity", "VARCHAR", "`warning` or `error`."),
-    ("event_count", "INTEGER", "How many (rows quarantined, contracts missing, columns drifted, expectations failed)."),
-    ("column_names", "VARCHAR[]", "The columns concerned (the extra columns of a schema drift)."),
+DELIVERY_EVENTS = _table(
+    "delivery_events",
+    "Notable events of a delivery, alerted to admins.",
+    *_DELIVERY,
+    ("event", "VARCHAR", _one_of(EventKind)),
+    ("severity", "VARCHAR", _one_of(Severity)),
+    ("event_count", "INTEGER", "How many (rows quarantined, keys missing, columns drifted, expectations failed)."),
+    ("column_names", "VARCHAR[]", "The columns concerned (a schema drift's extra columns, a snapshot's key)."),
     ("detail", "VARCHAR", "Human-readable detail of the event."),
-))
+)
 
-VALIDATION_RESULTS = DqTable("validation_results", (
-    "One row per GX expectation run on a delivery's rows before they load; a failure rejects the "
-    "delivery."), (
-    ("sha256", "VARCHAR", "The delivery's SHA-256."),
-    ("file_name", "VARCHAR", "The delivery's path relative to the landing folder."),
-    ("table_name", "VARCHAR", "The contract table."),
+VALIDATION_RESULTS = _table(
+    "validation_results",
+    "One row per GX expectation run on a delivery's rows before they load; a failure rejects the delivery.",
+    *_FILE, "table_name",
     ("suite", "VARCHAR", "The GX suite (`<source>__<table>`, expectations/)."),
     ("expectation", "VARCHAR", "The expectation type."),
     ("column_name", "VARCHAR", "Its column, if any."),
@@ -151,7 +168,7 @@ VALIDATION_RESULTS = DqTable("validation_results", (
     ("unexpected_count", "INTEGER", "Rows failing it."),
     ("element_count", "INTEGER", "Rows it saw."),
     ("seen_order", "INTEGER", "The dq.deliveries row it belongs to (a file the gate refused is taken again)."),
-))
+)
 
 INGEST_TABLES = (DELIVERIES, QUARANTINED_ROWS, QUARANTINE_REASONS, DELIVERY_EVENTS, VALIDATION_RESULTS)
 MODEL_TABLES = ("orphan_references", "consistency_checks")  # built by dbt (dbt_project/models/dq)

@@ -155,8 +155,18 @@ def _rejected(con, d: _Delivery) -> Incident:
             [EventKind.GATE_FAILED, EventKind.REJECTED, d.sha256, d.file_name]).fetchone()
         gate_failed = bool(found) and found[0] == EventKind.GATE_FAILED
         reason = reason or (found[1] if found else None)
+    why = scrub(reason) or "no reason recorded"
     if gate_failed:
-        return _gate_failed(d, reason)
+        title = f"Delivery rejected by the GX gate: {d.file_name}"
+        why = (f"Great Expectations refused rows the pipeline's own validator had passed ({why}). "
+               "That is a defect in the validator, not in the file")
+        action = ("Developers: compare the failed expectations in dq.validation_results with the validator "
+                  "(pipelines/ingest/validate.py) and fix it. Each run takes the file again until it loads; "
+                  "the supplier need do nothing.")
+    else:
+        title = f"Delivery rejected: {d.file_name}"
+        action = (f"Ask the {d.source} supplier to correct the file and deliver it again as "
+                  f"{d.next_name}; the next run takes it.")
     if d.month_in_force:
         in_force = f"The accepted version of {d.source} {d.month} already loaded stays in force."
     else:
@@ -165,28 +175,9 @@ def _rejected(con, d: _Delivery) -> Incident:
         key=f"rejected:{d.sha256}:{d.file_name}",
         severity="error",
         kind="rejected",
-        title=f"Delivery rejected: {d.file_name}",
-        detail=f"The {d.label} was rejected whole and nothing of it was loaded: "
-               f"{scrub(reason) or 'no reason recorded'}. {in_force}",
-        action=f"Ask the {d.source} supplier to correct the file and deliver it again as "
-               f"{d.next_name}; the next run takes it.",
-        delivery=d.file_name,
-        counts={},
-    )
-
-
-def _gate_failed(d: _Delivery, reason: str | None) -> Incident:
-    return Incident(
-        key=f"rejected:{d.sha256}:{d.file_name}",
-        severity="error",
-        kind="rejected",
-        title=f"Delivery rejected by the GX gate: {d.file_name}",
-        detail=f"The {d.label} was rejected whole and nothing of it was loaded: Great Expectations "
-               f"refused rows the pipeline's own validator had passed ({scrub(reason) or 'no reason recorded'}). "
-               "That is a defect in the validator, not in the file.",
-        action="Developers: compare the failed expectations in dq.validation_results with the validator "
-               "(pipelines/ingest/validate.py) and fix it. Each run takes the file again until it loads; "
-               "the supplier need do nothing.",
+        title=title,
+        detail=f"The {d.label} was rejected whole and nothing of it was loaded: {why}. {in_force}",
+        action=action,
         delivery=d.file_name,
         counts={},
     )
