@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 from datetime import date, timedelta
 
-from pipelines.months import add_months, parse_period  # noqa: F401 (parse_period: kept importable here)
+from pipelines.months import add_months, parse_period, period_of  # noqa: F401 (parse_period: kept importable here)
 
 FIRST_YEAR = 1978
 
@@ -69,7 +69,7 @@ def _first_monday(year: int, month: int) -> date:
 
 
 def _last_monday(year: int, month: int) -> date:
-    last = (date(year + month // 12, month % 12 + 1, 1)) - timedelta(days=1)
+    last = date(*parse_period(period_of(year, month + 1)), 1) - timedelta(days=1)
     return last - timedelta(days=last.weekday())
 
 

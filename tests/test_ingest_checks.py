@@ -25,6 +25,13 @@ def test_both_checks_pass_on_a_clean_landing(site):
     write_custody(landing / "custody/custody_202610.csv", [custody_row()])
     assert materialise() == {"rows_reconcile": True, "gx_validation": True}
     assert query(home, "SELECT count(*) FROM raw.rms_arrests") == [(1,)]
+    # The assets' column schemas (from the contracts and pipelines/dq.py) are the tables' own.
+    for spec in landing_deliveries.specs:
+        schema, table = spec.key.path
+        declared = [(c.name, c.type) for c in spec.metadata["dagster/column_schema"].columns]
+        assert declared == query(home, f"SELECT column_name, data_type FROM information_schema.columns "
+                                       f"WHERE table_schema = '{schema}' AND table_name = '{table}' "
+                                       "ORDER BY ordinal_position"), spec.key
 
 
 def test_a_validator_regression_is_caught_by_the_gx_gate(site, monkeypatch):

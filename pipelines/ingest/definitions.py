@@ -8,6 +8,7 @@ from pipelines import dq
 from pipelines.contracts import all_contracts
 from pipelines.ingest.load import ingest_landing
 from pipelines.ingest.reconcile import gate_results, reconciliation_failures
+from pipelines.ingest.store import described_raw_columns
 from pipelines.settings import home_from_env, landing_from_env, pseudonym_key
 
 RAW_KEYS = [dg.AssetKey(["raw", t.raw_table]) for c in all_contracts() for t in c.tables]
@@ -16,11 +17,18 @@ DELIVERIES = dg.AssetKey([dq.SCHEMA, dq.DELIVERIES.name])
 
 
 def _spec(key: dg.AssetKey) -> dg.AssetSpec:
+    """An ingest table as an asset, described (table and columns) by its one declaration."""
     contract_table = {t.raw_table: (c, t) for c in all_contracts() for t in c.tables}.get(key.path[-1])
-    dq_table = {t.name: t for t in dq.INGEST_TABLES}.get(key.path[-1])
-    description = (f"Loaded rows of the {contract_table[0].source} extract: {contract_table[1].description}"
-                   if contract_table else f"Data-quality history: {dq_table.description}")
-    return dg.AssetSpec(key, description=description, group_name="ingest", kinds={"duckdb"})
+    if contract_table:
+        contract, table = contract_table
+        description = f"Loaded rows of the {contract.source} extract: {table.description} ({contract.description})"
+        columns = described_raw_columns(table)
+    else:
+        dq_table = {t.name: t for t in dq.INGEST_TABLES}[key.path[-1]]
+        description, columns = f"Data-quality history: {dq_table.description}", dq_table.columns
+    schema = dg.TableSchema(columns=[dg.TableColumn(name, sql_type.split()[0], text) for name, sql_type, text in columns])
+    return dg.AssetSpec(key, description=description, group_name="ingest", kinds={"duckdb"},
+                        metadata={"dagster/column_schema": schema})
 
 
 @dg.multi_asset(

@@ -20,6 +20,7 @@ LINEAGE_COLUMNS = [
     ("delivery_sha256", "VARCHAR"), ("source_month", "VARCHAR"), ("delivery_version", "INTEGER"),
     ("file_name", "VARCHAR"), ("row_number", "INTEGER"), ("row_digest", "VARCHAR"),
 ]
+LINEAGE_DESCRIPTION = "Lineage: the delivery and row this row was loaded from (docs/architecture.md)."
 
 RESTRICTED_DDL = """
 CREATE TABLE IF NOT EXISTS quarantined_raw (
@@ -29,12 +30,21 @@ CREATE TABLE IF NOT EXISTS quarantined_raw (
 """
 
 
-def raw_columns(table: Table) -> list[tuple[str, str]]:
+def described_raw_columns(table: Table) -> list[tuple[str, str, str]]:
+    """(name, SQL type, description) of a raw table's columns, from the contract."""
     columns = []
     for column in (c for c in table.columns if c.warehouse_name):
-        columns.append((column.warehouse_name, "VARCHAR" if column.pii else SQL_TYPES[column.type]))
-    columns += [(d["name"], SQL_TYPES[d["type"]]) for d in table.derived]
-    return columns + LINEAGE_COLUMNS
+        if column.pii:
+            columns.append((column.warehouse_name, "VARCHAR", f"Keyed pseudonym of {column.name}: {column.description}"))
+        else:
+            columns.append((column.name, SQL_TYPES[column.type], column.description))
+    columns += [(d["name"], SQL_TYPES[d["type"]], f"Derived at ingest: {d['function']}({', '.join(d['from'])}).")
+                for d in table.derived]
+    return columns + [(name, sql_type, LINEAGE_DESCRIPTION) for name, sql_type in LINEAGE_COLUMNS]
+
+
+def raw_columns(table: Table) -> list[tuple[str, str]]:
+    return [(name, sql_type) for name, sql_type, _ in described_raw_columns(table)]
 
 
 def raw_ddl(table: Table) -> str:
