@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
     from pipelines.alerts.assets import alert_run_failure
     from pipelines.definitions import defs
-    from pipelines.operations import PUBLISH_JOB, RUN_JOB, run_config_for
+    from pipelines.operations.jobs import PUBLISH_JOB, RUN_JOB, run_config_for
     from pipelines.operations.planning import needs_full_run
     from pipelines.settings import Home
 
@@ -98,12 +98,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def write_expectations(_: argparse.Namespace) -> int:
-    from pipelines.dbt.sources import write_dq_sources
+    from pipelines.dq import write_dbt_source
     from pipelines.ingest.expectations import write_suites
 
     for name in write_suites():
         print(f"expectations/{name}")
-    print(write_dq_sources())
+    print(write_dbt_source())
     return EXIT_OK
 
 

@@ -12,6 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+import yaml
+
+from pipelines.paths import REPO_ROOT, STAGING_DIR
+
 SCHEMA = "dq"
 
 
@@ -188,3 +192,22 @@ SEEN_FILES_SQL = f"""
 
 def ddl() -> str:
     return "\n".join([f"CREATE SCHEMA IF NOT EXISTS {SCHEMA};"] + [t.ddl() for t in INGEST_TABLES])
+
+
+# dbt's view of these tables, generated (``checkpoint-warehouse expectations``) and tested equal.
+DBT_SOURCE = STAGING_DIR / "_dq__sources.yml"
+
+
+def dbt_source_text() -> str:
+    source = {"name": SCHEMA, "schema": SCHEMA,
+              "description": "Data-quality tables written by ingest, declared in pipelines/dq.py.",
+              "tables": [{"name": t.name, "description": t.description,
+                          "columns": [{"name": name, "description": text} for name, _, text in t.columns]}
+                         for t in INGEST_TABLES]}
+    return ("# Generated from pipelines/dq.py by `checkpoint-warehouse expectations`; do not edit.\n"
+            + yaml.safe_dump({"version": 2, "sources": [source]}, sort_keys=False, allow_unicode=True, width=100))
+
+
+def write_dbt_source() -> str:
+    DBT_SOURCE.write_text(dbt_source_text(), encoding="utf-8")
+    return DBT_SOURCE.relative_to(REPO_ROOT).as_posix()

@@ -7,9 +7,8 @@ import yaml
 
 from pipelines import dq
 from pipelines.contracts import ContractError, SOURCES, all_contracts, read_contract_file
-from pipelines.dbt.sources import DQ_SOURCES, RAW_SOURCES, dq_sources_text
 from pipelines.ingest.store import raw_columns
-from pipelines.paths import CONTRACTS_DIR, DBT_PROJECT_DIR
+from pipelines.paths import CONTRACTS_DIR, DBT_PROJECT_DIR, STAGING_DIR
 
 
 def _write(tmp_path, spec: dict):
@@ -68,12 +67,12 @@ def _sources(path) -> dict:
 
 def test_dbt_raw_source_is_what_the_contracts_load():
     expected = {t.raw_table: [name for name, _ in raw_columns(t)] for c in all_contracts() for t in c.tables}
-    assert _sources(RAW_SOURCES) == {"raw": expected}
+    assert _sources(STAGING_DIR / "__sources.yml") == {"raw": expected}
 
 
 def test_dbt_dq_source_is_generated_from_the_dq_module():
-    assert DQ_SOURCES.read_text(encoding="utf-8") == dq_sources_text(), "run `checkpoint-warehouse expectations`"
-    assert _sources(DQ_SOURCES)["dq"] == {t.name: [c for c, _, _ in t.columns] for t in dq.INGEST_TABLES}
+    assert dq.DBT_SOURCE.read_text(encoding="utf-8") == dq.dbt_source_text(), "run `checkpoint-warehouse expectations`"
+    assert _sources(dq.DBT_SOURCE)["dq"] == {t.name: [c for c, _, _ in t.columns] for t in dq.INGEST_TABLES}
 
 
 def test_orphan_checks_cover_exactly_the_contracts_references():

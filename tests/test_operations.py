@@ -8,7 +8,7 @@ import json
 import dagster as dg
 
 from pipelines.ingest.load import ingest_landing
-from pipelines.operations import PUBLISH_JOB, RUN_JOB
+from pipelines.operations.jobs import PUBLISH_JOB, RUN_JOB
 from pipelines.operations.planning import complete_months, pending_files
 from pipelines.operations.schedules import monthly_publication, previous_month
 from pipelines.operations.sensors import delivery_sensor, run_failure_alert

@@ -3,7 +3,3 @@
 ``jobs`` names the jobs, ``planning`` decides what a run has to do, ``sensors`` and
 ``schedules`` start runs; ``definitions`` declares them to Dagster.
 """
-
-from pipelines.operations.jobs import PUBLISH_JOB, RUN_JOB, run_config_for
-
-__all__ = ["PUBLISH_JOB", "RUN_JOB", "run_config_for"]
