@@ -28,9 +28,6 @@ class DeliveryStatus(StrEnum):
     IGNORED = "ignored"  # not a delivery name: recorded once, never loaded
 
 
-LOADED_STATUSES = (DeliveryStatus.ACCEPTED, DeliveryStatus.SUPERSEDED)  # rows were read and counted
-
-
 class EventKind(StrEnum):
     """A notable event of a delivery in ``dq.delivery_events``."""
     REJECTED = "rejected"  # detail: the one-line reason
@@ -61,7 +58,6 @@ class ReasonKind(StrEnum):
 COLUMN_REASONS = frozenset({ReasonKind.REQUIRED, ReasonKind.NOT_OF_TYPE, ReasonKind.NOT_A_FLAG,
                             ReasonKind.PATTERN, ReasonKind.CODE_LIST, ReasonKind.BELOW_MINIMUM,
                             ReasonKind.ABOVE_MAXIMUM, ReasonKind.OUTSIDE_MONTH})
-KEY_REASONS = frozenset({ReasonKind.KEY_IN_DELIVERY, ReasonKind.KEY_CHANGED, ReasonKind.KEY_OTHER_MONTH})
 
 
 class Severity(StrEnum):

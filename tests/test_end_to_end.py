@@ -70,6 +70,8 @@ def pipeline(tmp_path_factory):
     """Stage 1, a repeat with nothing new, then stage 2, on one home; what each run did."""
     root = tmp_path_factory.mktemp("e2e")
     landing, home = root / "landing", root / "home"
+    dbt_target = Path(__file__).resolve().parent.parent / "dbt_project" / "target"
+    folders_before = {p.name for p in dbt_target.iterdir() if p.is_dir()} if dbt_target.is_dir() else set()
     capture = SmtpCapture()
     smtp = Controller(capture, hostname="127.0.0.1", port=free_port())
     smtp.start()
@@ -104,6 +106,7 @@ def pipeline(tmp_path_factory):
         webhook.shutdown()
         webhook.server_close()
     stages["home"] = home
+    stages["new_dbt_target_folders"] = {p.name for p in dbt_target.iterdir() if p.is_dir()} - folders_before
     return stages
 
 
@@ -142,6 +145,9 @@ def test_first_stage_deliveries_figures_and_publication(pipeline):
     first, home = pipeline["first"], pipeline["home"]
     assert first.result.returncode == 2, first.result.stderr[-2000:]
     assert "rejected" in first.result.stderr
+    # dbt's target and logs are the home's, not a new folder per run under dbt_project/target/.
+    assert (home / "state" / "dbt" / "run_results.json").exists()
+    assert pipeline["new_dbt_target_folders"] == set()
     assert_deliveries_match(first)
     exp = first.expected
     cells = expected_measures(exp.loaded, exp.accepted_deliveries(), exp.latest_period, detail=True)
