@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipelines.generator import generate_landing  # noqa: E402
+from generator import generate_landing  # noqa: E402
 
 
 def bench(label: str, **kwargs) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipelines.contracts import load_contract  # noqa: E402
-from pipelines.generator import generate_landing  # noqa: E402
+from generator import generate_landing  # noqa: E402
 from pipelines.ingest import expectations  # noqa: E402
 from pipelines.ingest.load import ingest_landing  # noqa: E402
 from pipelines.ingest.readers import read_delivery  # noqa: E402

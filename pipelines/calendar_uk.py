@@ -19,8 +19,9 @@ are refused rather than answered wrongly.
 from __future__ import annotations
 
 import functools
-import re
 from datetime import date, timedelta
+
+from pipelines.months import add_months, parse_period, period_of  # noqa: F401 (parse_period: kept importable here)
 
 FIRST_YEAR = 1978
 
@@ -45,7 +46,6 @@ _EXTRA: tuple[date, ...] = (
     date(2023, 5, 8),  # coronation of King Charles III
 )
 
-_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 def easter_sunday(year: int) -> date:
@@ -69,7 +69,7 @@ def _first_monday(year: int, month: int) -> date:
 
 
 def _last_monday(year: int, month: int) -> date:
-    last = (date(year + month // 12, month % 12 + 1, 1)) - timedelta(days=1)
+    last = date(*parse_period(period_of(year, month + 1)), 1) - timedelta(days=1)
     return last - timedelta(days=last.weekday())
 
 
@@ -134,17 +134,8 @@ def nth_working_day(year: int, month: int, n: int) -> date:
     raise ValueError(f"{year}-{month:02d} has only {seen} working days, not {n}")
 
 
-def parse_period(period: str) -> tuple[int, int]:
-    """``'YYYY-MM'`` -> (year, month); ValueError for anything else."""
-    m = _PERIOD.match(period) if isinstance(period, str) else None
-    if not m:
-        raise ValueError(f"period must be 'YYYY-MM', got {period!r}")
-    return int(m.group(1)), int(m.group(2))
-
-
 def release_date(period: str) -> date:
     """Release date of the publication for month ``period``: the fifth working day of the
     month after it."""
-    year, month = parse_period(period)
-    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    year, month = parse_period(add_months(period, 1))
     return nth_working_day(year, month, 5)

@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
 
     from pipelines.alerts.assets import alert_run_failure
     from pipelines.definitions import defs
-    from pipelines.operations import PUBLISH_JOB, RUN_JOB, run_config_for
+    from pipelines.operations.jobs import PUBLISH_JOB, RUN_JOB, run_config_for
     from pipelines.operations.planning import needs_full_run
     from pipelines.settings import Home
 
@@ -99,17 +99,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def write_expectations(_: argparse.Namespace) -> int:
+    from pipelines.dq import write_dbt_source
     from pipelines.ingest.expectations import write_suites
 
     for name in write_suites():
         print(f"expectations/{name}")
+    print(write_dbt_source())
     return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["generate"]:
-        from pipelines.generator import main_generate
+        from generator import main_generate
 
         return main_generate(argv[1:])
     parser = argparse.ArgumentParser(prog="checkpoint-warehouse", description=__doc__)
@@ -124,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     for flag in ("--landing", "--home", "--new-key-file"):
         rekey.add_argument(flag, required=True)
     rekey.set_defaults(handler=main_rekey)
-    suites = commands.add_parser("expectations", help="regenerate expectations/*.json from the contracts")
+    suites = commands.add_parser("expectations", help="regenerate expectations/*.json from the contracts and dbt's dq sources from pipelines/dq.py")
     suites.set_defaults(handler=write_expectations)
     args = parser.parse_args(argv)
     try:

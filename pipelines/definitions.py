@@ -1,4 +1,5 @@
-"""The code location: each module owns its definitions; this file only gathers them.
+"""The code location: each package declares its own definitions; this file only merges them
+(the dagster-open-platform pattern).
 
 The web UI (`dagster dev -w workspace.yaml`), the daemon's schedules and sensors, and
 `checkpoint-warehouse run` all load these same definitions.
@@ -6,17 +7,18 @@ The web UI (`dagster dev -w workspace.yaml`), the daemon's schedules and sensors
 
 import dagster as dg
 
-from pipelines.alerts.assets import admin_alerts
-from pipelines.dbt.assets import checkpoint_dbt_models, dbt_resource
-from pipelines.ingest.assets import landing_deliveries
-from pipelines.operations import operations_definitions
-from pipelines.publication.assets import publication
-from pipelines.warehouse.assets import analyst_warehouse
+import pipelines.alerts.definitions as alerts_definitions
+import pipelines.dbt.definitions as dbt_definitions
+import pipelines.ingest.definitions as ingest_definitions
+import pipelines.operations.definitions as operations_definitions
+import pipelines.publication.definitions as publication_definitions
+import pipelines.warehouse.definitions as warehouse_definitions
 
 defs = dg.Definitions.merge(
-    dg.Definitions(
-        assets=[landing_deliveries, checkpoint_dbt_models, admin_alerts, analyst_warehouse, publication],
-        resources={"dbt": dbt_resource()},
-    ),
-    operations_definitions(),
+    ingest_definitions.defs,
+    dbt_definitions.defs,
+    alerts_definitions.defs,
+    warehouse_definitions.defs,
+    publication_definitions.defs,
+    operations_definitions.defs,
 )

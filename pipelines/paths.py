@@ -8,3 +8,4 @@ CONTRACTS_DIR = PACKAGE_DIR / "contracts"
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+STAGING_DIR = DBT_PROJECT_DIR / "models" / "staging"  # __sources.yml (raw), _dq__sources.yml (generated)

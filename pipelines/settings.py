@@ -21,6 +21,9 @@ from pathlib import Path
 os.umask(0o077)
 
 
+ALERT_LOG = "alerts.jsonl"  # under the home: the alert log, also the memory of what was alerted
+
+
 class ConfigurationError(RuntimeError):
     """The pipeline cannot start: the message says what to set."""
 
@@ -29,36 +32,27 @@ class WriterBusy(RuntimeError):
     """Another process holds the build database's writer lock."""
 
 
+def _under_home(*parts: str) -> property:
+    """A read-only path of a home: ``parts`` under its root."""
+    return property(lambda home: home.root.joinpath(*parts), doc="HOME/" + "/".join(parts))
+
+
 @dataclass(frozen=True)
 class Home:
+    """Every path a pipeline home holds, named once here."""
     root: Path
 
-    @property
-    def build_db(self) -> Path:
-        # Same file name as the analyst copy: dbt views name their catalog after the file.
-        return self.root / "state" / "build" / "warehouse.duckdb"
-
-    @property
-    def warehouse_db(self) -> Path:
-        return self.root / "warehouse.duckdb"
-
-    @property
-    def restricted_db(self) -> Path:
-        return self.root / "restricted" / "quarantine.duckdb"
-
-    @property
-    def publications(self) -> Path:
-        return self.root / "publications"
-
-    @property
-    def alerts_log(self) -> Path:
-        from pipelines.alerts.history import ALERT_LOG  # the alerts module owns the name
-
-        return self.root / ALERT_LOG
-
-    @property
-    def writer_lock(self) -> Path:
-        return self.root / "state" / "writer.lock"
+    # The pipeline's own: the working database (the analyst copy's file name, because dbt's
+    # views name their catalog after the file), dbt's target and logs (one folder, rewritten
+    # each run, not a new one under dbt_project/target/), and the one-writer lock.
+    build_db = _under_home("state", "build", "warehouse.duckdb")
+    dbt_target = _under_home("state", "dbt")
+    writer_lock = _under_home("state", "writer.lock")
+    # What others read: the analyst copy, the restricted store, the bundles, the alert log.
+    warehouse_db = _under_home("warehouse.duckdb")
+    restricted_db = _under_home("restricted", "quarantine.duckdb")
+    publications = _under_home("publications")
+    alerts_log = _under_home(ALERT_LOG)
 
     def exclusive_writer(self, timeout_s: float = 3600):
         """One writer of the build database at a time, across processes (CLI, daemon, UI)."""

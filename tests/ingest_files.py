@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
+import pytest
+
 from pipelines.contracts import load_contract
+from pipelines.settings import Home
 
 RMS_HEADER = load_contract("rms").tables[0].column_names
 CUSTODY_HEADER = load_contract("custody").tables[0].column_names
@@ -29,6 +33,28 @@ def custody_row(custody_ref="DUR/C/26/000001", arrest_id="DUR-A-0000001", **over
         offer_response="ACCEPTED", custody_disposal="CHECKPOINT")
     row.update(overrides)
     return row
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch) -> tuple[Path, Home]:
+    """A landing folder and a home, named to the pipeline by the environment, alerts off."""
+    landing, home = tmp_path / "landing", Home(tmp_path / "home")
+    landing.mkdir()
+    monkeypatch.setenv("CHECKPOINT_LANDING", str(landing))
+    monkeypatch.setenv("CHECKPOINT_HOME", str(home.root))
+    monkeypatch.setenv("CHECKPOINT_PSEUDONYM_KEY", "test-key")
+    for name in ("CHECKPOINT_SMTP_URL", "CHECKPOINT_ALERT_WEBHOOK_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return landing, home
+
+
+def query(home: Home, sql: str) -> list[tuple]:
+    """Rows of a query on the build database, opened read-only."""
+    con = duckdb.connect(str(home.build_db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
 
 
 def _csv_line(values: list[str]) -> str:

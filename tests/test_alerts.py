@@ -77,16 +77,23 @@ def _delivery(con, seen_order, source, month, version, file_name, status, counts
                  quarantined, duplicate, reason, seen_order])
 
 
-def _event(con, source, month, file_name, event, severity, detail):
-    con.execute("INSERT INTO dq.delivery_events VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
-                [sha(file_name), source, month, file_name, event, severity, detail])
+def _event(con, source, month, file_name, event, severity, detail, count=None, columns=None):
+    con.execute("INSERT INTO dq.delivery_events (sha256, source, month, version, file_name, event, severity, "
+                "event_count, column_names, detail) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?)",
+                [sha(file_name), source, month, file_name, event, severity, count, columns, detail])
 
 
-def _quarantined(con, source, month, file_name, table_name, row_number, reason):
+def _quarantined(con, source, month, file_name, table_name, row_number, *failed):
+    """A quarantined row and what failed: (kind, column_name, rule_name, message) each. The
+    messages carry a planted name, which alerts must never read."""
+    reason = "; ".join(message for *_, message in failed)
     con.execute("INSERT INTO dq.quarantined_rows (sha256, source, month, version, file_name, table_name, "
                 "row_number, reason, raw_text) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?)",
                 [sha(file_name), source, month, file_name, table_name, row_number, reason,
                  f"DUR-A-{row_number:07d},{PLANTED},1990-05-17"])
+    for kind, column_name, rule_name, message in failed:
+        con.execute("INSERT INTO dq.quarantine_reasons VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [sha(file_name), file_name, table_name, row_number, kind, column_name, rule_name, message])
 
 
 def populate(con: duckdb.DuckDBPyConnection) -> None:
@@ -95,17 +102,19 @@ def populate(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE dq.quarantined_rows ADD COLUMN raw_text VARCHAR")
 
     _delivery(con, 1, "rms", "2026-10", 1, RMS_10, "accepted", (100, 95, 4, 1))
-    for n, reason in enumerate([
-        "arrest_id: value 'XX-1' does not match ^[A-Z]{2,4}-A-[0-9]{7}$",
-        "updated_at: date is outside the file's month 2026-10",
-        "key (arrest_id, record_version) is in another row of this delivery with different values; "
-        "sex: value 'Q' is not in the code list",
-        f"surname: value '{PLANTED}' is not allowed",  # a value quoted where none should be
+    for n, failed in enumerate([
+        [("pattern", "arrest_id", None, "arrest_id: value 'XX-1' does not match ^[A-Z]{2,4}-A-[0-9]{7}$")],
+        [("outside_month", "updated_at", None, "updated_at: date is outside the file's month 2026-10")],
+        [("key_in_delivery", "arrest_id, record_version", None,
+          "key (arrest_id, record_version) is in another row of this delivery with different values"),
+         ("code_list", "sex", None, "sex: value 'Q' is not in the code list")],
+        [("required", "surname", None, f"surname: value '{PLANTED}' is not allowed")],  # a value where none should be
     ], start=2):
-        _quarantined(con, "rms", "2026-10", RMS_10, "arrests", n, reason)
+        _quarantined(con, "rms", "2026-10", RMS_10, "arrests", n, *failed)
     _delivery(con, 2, "custody", "2026-10", 1, CUSTODY_10, "accepted", (50, 50, 0, 0))
     _delivery(con, 3, "programme", "2026-10", 1, PROG_10, "accepted", (30, 30, 0, 0))
-    _event(con, "programme", "2026-10", PROG_10, "schema_drift", "warning", "unknown column(s) ignored: notes")
+    _event(con, "programme", "2026-10", PROG_10, "schema_drift", "warning", "unknown column(s) ignored: notes",
+           1, ["notes"])
 
     _delivery(con, 4, "rms", "2026-11", 1, RMS_11, "accepted", (0, 0, 0, 0))
     _event(con, "rms", "2026-11", RMS_11, "header_only", "warning", "the delivery has a header and no rows")
@@ -113,19 +122,20 @@ def populate(con: duckdb.DuckDBPyConnection) -> None:
     _delivery(con, 5, "custody", "2026-11", 1, CUSTODY_11, "rejected", reason=reason)
     _event(con, "custody", "2026-11", CUSTODY_11, "rejected", "error", reason)
     _delivery(con, 6, "programme", "2026-11", 1, PROG_11, "accepted", (40, 38, 2, 0))
-    _quarantined(con, "programme", "2026-11", PROG_11, "sessions", 7, "hours: value '9' is above 8")
+    _quarantined(con, "programme", "2026-11", PROG_11, "sessions", 7,
+                 ("above_maximum", "hours", None, "hours: value '9' is above 8"))
     _quarantined(con, "programme", "2026-11", PROG_11, "contracts", 3,
-                 "rule broken: status_date set exactly when status is not ACTIVE")
-    _event(con, "programme", "2026-11", PROG_11, "quarantined", "warning", f"2 row(s) quarantined {PLANTED}")
+                 ("rule", None, "status_date set exactly when status is not ACTIVE",
+                  "rule broken: status_date set exactly when status is not ACTIVE"))
+    _event(con, "programme", "2026-11", PROG_11, "quarantined", "warning", f"2 row(s) quarantined {PLANTED}", 2)
     _event(con, "programme", "2026-11", PROG_11, "contract_missing_from_snapshot", "warning",
-           "2 contract(s) loaded earlier are missing from this snapshot; their last loaded rows stand")
+           f"{PLANTED}: the count is read from event_count, never from this text", 2, ["contract_ref"])
 
     # Not alerted: the same bytes again under another name, and an ignored file.
     _delivery(con, 7, "custody", "2026-10", 2, "custody/custody_202610_v2.csv", "duplicate",
               reason="the same bytes as a file already seen: changes nothing", digest=sha(CUSTODY_10))
     _delivery(con, 8, None, None, None, NOTES, "ignored",
               reason="not a delivery name: reported once, never loaded")
-    _event(con, None, None, NOTES, "ignored", "warning", "not a delivery name: reported once, never loaded")
 
     # dbt-built tables (their columns as the dbt models give them).
     con.execute("""CREATE TABLE dq.orphan_references (source_table VARCHAR, row_key VARCHAR,

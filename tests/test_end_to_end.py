@@ -49,6 +49,17 @@ def warehouse_rows(home: Path, sql: str) -> list[tuple]:
         con.close()
 
 
+def warehouse_records(home: Path, sql: str) -> list[dict]:
+    """Rows as {column: value}: the test names the columns it reads, whatever their order."""
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        cursor = con.execute(sql)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+    finally:
+        con.close()
+
+
 class Stage:
     def __init__(self, expected, result, messages, posts):
         self.expected, self.result, self.messages, self.posts = expected, result, messages, posts
@@ -59,6 +70,8 @@ def pipeline(tmp_path_factory):
     """Stage 1, a repeat with nothing new, then stage 2, on one home; what each run did."""
     root = tmp_path_factory.mktemp("e2e")
     landing, home = root / "landing", root / "home"
+    dbt_target = Path(__file__).resolve().parent.parent / "dbt_project" / "target"
+    folders_before = {p.name for p in dbt_target.iterdir() if p.is_dir()} if dbt_target.is_dir() else set()
     capture = SmtpCapture()
     smtp = Controller(capture, hostname="127.0.0.1", port=free_port())
     smtp.start()
@@ -82,7 +95,7 @@ def pipeline(tmp_path_factory):
             stages[name].before = before
             stages[name].after = tree_digest(home)
             # What the analyst file held after this run (later runs change it).
-            stages[name].deliveries = warehouse_rows(home, "SELECT * FROM dq.deliveries ORDER BY seen_order")
+            stages[name].deliveries = warehouse_records(home, "SELECT * FROM dq.deliveries ORDER BY seen_order")
             stages[name].mart = mart(home)
 
         stage("first", build_landing(landing, stage=1))
@@ -93,6 +106,7 @@ def pipeline(tmp_path_factory):
         webhook.shutdown()
         webhook.server_close()
     stages["home"] = home
+    stages["new_dbt_target_folders"] = {p.name for p in dbt_target.iterdir() if p.is_dir()} - folders_before
     return stages
 
 
@@ -102,8 +116,8 @@ def mart(home: Path) -> dict[tuple, float | None]:
 
 
 def assert_deliveries_match(stage: Stage):
-    # dq.deliveries: source, month, version, file_name, sha256, status, read, loaded, quarantined, duplicate, ...
-    rows = {r[3]: (r[5], *r[6:10]) for r in stage.deliveries}
+    counts = ("status", "rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate")
+    rows = {r["file_name"]: tuple(r[c] for c in counts) for r in stage.deliveries}
     assert set(rows) == set(stage.expected.files)
     for name, f in stage.expected.files.items():
         assert rows[name] == (f.status, f.rows_read, f.rows_loaded, f.rows_quarantined, f.rows_duplicate), name
@@ -131,6 +145,9 @@ def test_first_stage_deliveries_figures_and_publication(pipeline):
     first, home = pipeline["first"], pipeline["home"]
     assert first.result.returncode == 2, first.result.stderr[-2000:]
     assert "rejected" in first.result.stderr
+    # dbt's target and logs are the home's, not a new folder per run under dbt_project/target/.
+    assert (home / "state" / "dbt" / "run_results.json").exists()
+    assert pipeline["new_dbt_target_folders"] == set()
     assert_deliveries_match(first)
     exp = first.expected
     cells = expected_measures(exp.loaded, exp.accepted_deliveries(), exp.latest_period, detail=True)
@@ -141,7 +158,7 @@ def test_first_stage_deliveries_figures_and_publication(pipeline):
         published_cells(cells, latest_period=exp.latest_period))
     assert (bundle / f"revisions_{exp.latest_period}.csv").read_text(encoding="utf-8").count("\n") == 1
     manifest = json.loads((bundle / "manifest.json").read_text())
-    accepted = [(d[0], d[1], d[3]) for d in first.deliveries if d[5] == "accepted"]
+    accepted = [(d["source"], d["month"], d["file_name"]) for d in first.deliveries if d["status"] == "accepted"]
     assert sorted((d["source"], d["month"], d["file_name"]) for d in manifest["deliveries"]) == sorted(accepted)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from pipelines.generator import generate_landing
+from generator import generate_landing
 from pipelines.ingest.load import ingest_landing
 from pipelines.settings import Home
 

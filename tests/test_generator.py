@@ -1,4 +1,4 @@
-"""Tests of the synthetic landing generator (pipelines.generator).
+"""Tests of the synthetic landing generator (generator).
 
 Why these: the generator is the warehouse's test oracle. If it is not deterministic, not in
 the spec's byte formats, not valid when clean, or silently missing a fault kind, every
@@ -20,7 +20,7 @@ import openpyxl
 import pytest
 
 from pipelines.contracts import load_contract, seed_values
-from pipelines.generator import FAULT_HANDLING, generate_landing, main_generate
+from generator import FAULT_HANDLING, generate_landing, main_generate
 
 FAULTY = dict(start="2025-01", months=3, scale="durham", seed=7)
 CLEAN = dict(start="2025-01", months=6, scale="durham", seed=11, faults=False)

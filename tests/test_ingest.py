@@ -10,8 +10,9 @@ import duckdb
 import pytest
 
 from pipelines.ingest.load import ingest_landing
+from pipelines.ingest.reconcile import reconciliation_failures
 from pipelines.settings import Home
-from tests.ingest_files import CUSTODY_HEADER, RMS_HEADER, custody_row, rms_row, write_custody, write_rms
+from tests.ingest_files import CUSTODY_HEADER, RMS_HEADER, custody_row, query, rms_row, write_custody, write_rms
 
 SECRET = b"test-secret"
 
@@ -41,14 +42,6 @@ def deliveries(home: Home) -> dict[str, tuple]:
     return {r[0]: r[1:] for r in rows}
 
 
-def query(home: Home, sql: str):
-    con = duckdb.connect(str(home.build_db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def test_normalisation_duplicates_and_key_conflicts(landing, home):
     write_rms(landing / "rms/arrests_202610.csv", [
         rms_row("dur-a-0000001", force_code=" dur ", sex="f", drug_class="b"),
@@ -67,12 +60,19 @@ def test_normalisation_duplicates_and_key_conflicts(landing, home):
     assert read == loaded + quarantined + duplicate
     reasons = dict(query(home, "SELECT row_number, reason FROM dq.quarantined_rows"))
     assert "another row of this delivery" in reasons[4] and "another row of this delivery" in reasons[5]
-    assert reasons[6].startswith("force_code: value 'ZZZ'")
+    assert reasons[6] == "force_code: value is not in the code list"  # the column, never the value
     assert reasons[7].startswith("arrest_datetime:")
     assert "rule broken: expunged_date set exactly when record_status is EXPUNGED" in reasons[8]
     assert "outside the file's month" in reasons[9]
     assert reasons[10] == "person_id: required value is empty"
     assert reasons[11] == f"row has 4 fields; the header has {len(RMS_HEADER)}"
+    # What failed is kept as data, for alerts to count without reading the messages.
+    failed = set(query(home, "SELECT row_number, kind, column_name, rule_name FROM dq.quarantine_reasons"))
+    assert {(4, "key_in_delivery", "arrest_id, record_version", None), (6, "code_list", "force_code", None),
+            (7, "not_of_type", "arrest_datetime", None), (9, "outside_month", "updated_at", None),
+            (8, "rule", None, "expunged_date set exactly when record_status is EXPUNGED"),
+            (10, "required", "person_id", None), (11, "field_count", None, None)} <= failed
+    assert not query(home, "SELECT * FROM dq.quarantine_reasons WHERE message LIKE '%ZZZ%' OR message LIKE '%32T%'")
     assert query(home, "SELECT force_code, sex, drug_class FROM raw.rms_arrests") == [("DUR", "F", "B")]
     # The raw text of a quarantined row is kept, but only in the restricted store.
     restricted = duckdb.connect(str(home.restricted_db), read_only=True)
@@ -124,6 +124,7 @@ def test_redelivery_supersedes_and_same_bytes_change_nothing(landing, home):
     assert seen["custody/custody_202610_v2.csv"][0] == "accepted"
     assert seen["custody/custody_202611.csv"][0] == "duplicate"
     assert seen["custody/copy_of_custody.csv"][0] == "ignored"
+    assert query(home, "SELECT count(*) FROM dq.delivery_events WHERE file_name = 'custody/copy_of_custody.csv'") == [(0,)]
     assert query(home, "SELECT custody_ref, gravity_score FROM raw.custody_records") == [("DUR/C/26/000001", 3)]
     assert len(report.results) == 4
     # Nothing new: a second run takes nothing, reports nothing again.
@@ -178,3 +179,22 @@ def test_no_direct_identifiers_reach_the_build_database(landing, home):
             assert identifier not in text, (schema, table, identifier)
     assert con.execute("SELECT age_at_arrest FROM raw.rms_arrests").fetchall() == [(36,)]
     con.close()
+
+
+def test_a_late_lower_version_loads_nothing_and_says_so(landing, home):
+    write_custody(landing / "custody/custody_202610_v2.csv", [custody_row(gravity_score="3")])
+    ingest(landing, home)
+    write_custody(landing / "custody/custody_202610.csv",
+                  [custody_row(), custody_row("DUR/C/26/000002"), custody_row("DUR/C/26/000003", gravity_score="9")])
+    ingest(landing, home)
+    seen = deliveries(home)
+    assert seen["custody/custody_202610_v2.csv"][:5] == ("accepted", 1, 1, 0, 0)
+    # Read and validated, but none of its rows is in raw: rows_loaded says 0.
+    assert seen["custody/custody_202610.csv"][:5] == ("superseded", 3, 0, 1, 0)
+    assert "version 2 of this month is already in force" in seen["custody/custody_202610.csv"][5]
+    assert query(home, "SELECT custody_ref, gravity_score FROM raw.custody_records") == [("DUR/C/26/000001", 3)]
+    con = duckdb.connect(str(home.build_db), read_only=True)
+    try:
+        assert reconciliation_failures(con) == []
+    finally:
+        con.close()

@@ -6,27 +6,14 @@ import datetime as dt
 import json
 
 import dagster as dg
-import pytest
 
 from pipelines.ingest.load import ingest_landing
-from pipelines.operations import PUBLISH_JOB, RUN_JOB
+from pipelines.operations.jobs import PUBLISH_JOB, RUN_JOB
 from pipelines.operations.planning import complete_months, pending_files
 from pipelines.operations.schedules import monthly_publication, previous_month
 from pipelines.operations.sensors import delivery_sensor, run_failure_alert
-from pipelines.settings import Home
 from pipelines.warehouse.publish import publish_warehouse
-from tests.ingest_files import custody_row, rms_row, write_custody, write_rms
-
-
-@pytest.fixture
-def site(tmp_path, monkeypatch):
-    landing, home = tmp_path / "landing", Home(tmp_path / "home")
-    landing.mkdir()
-    monkeypatch.setenv("CHECKPOINT_LANDING", str(landing))
-    monkeypatch.setenv("CHECKPOINT_HOME", str(home.root))
-    for name in ("CHECKPOINT_SMTP_URL", "CHECKPOINT_ALERT_WEBHOOK_URL"):
-        monkeypatch.delenv(name, raising=False)
-    return landing, home
+from tests.ingest_files import custody_row, rms_row, site, write_custody, write_rms  # noqa: F401 (site: a fixture)
 
 
 def load_and_publish(landing, home):

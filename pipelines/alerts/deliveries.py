@@ -1,24 +1,22 @@
-"""Incidents about deliveries, read from the data-quality tables ingest writes.
+"""Incidents about deliveries, read from the data-quality tables ingest writes (``pipelines.dq``).
 
-- ``dq.deliveries``: rejected deliveries (error); the counts of every delivery named.
-- ``dq.quarantined_rows``: rows quarantined, one incident per delivery with counts by reason.
-- ``dq.delivery_events``: schema drift, header-only, contracts missing from a snapshot,
-  ignored files (also from ``dq.deliveries``) and any event this module does not know yet
-  (reported with the event's name and severity rather than dropped).
+- ``dq.deliveries``: rejected deliveries (error), ignored files; the counts of every delivery named.
+- ``dq.quarantine_reasons``: rows quarantined, one incident per delivery with counts by reason.
+- ``dq.delivery_events``: schema drift, header-only, keys missing from a snapshot and any
+  event this module does not know yet (reported with the event's name and severity rather
+  than dropped).
 
-Quarantine reasons are counted by their label, never by their text: a reason names a
-column (``released: value '…' is …``), a rule (``rule broken: <rule name>``) or is a
-sentence (a key clash, a row with the wrong number of fields); the label is the column,
-``rule: <name>``, or the sentence with quoted values dropped and numbers written ``N``. In
-a workbook the label starts with its sheet's table (``sessions: hours``). A row with
-several reasons (joined by ``; ``) counts under each of them, so the reason counts can add
-up to more than the rows quarantined. The values behind a reason are never alerted: data
-admins read the rows in the restricted quarantine store.
+Quarantine reasons are counted from what failed, kept as data (the reason's kind and its
+column or rule), never from a message: the label is the column, ``rule: <name>``, or a
+sentence written here for the kinds that name neither (a key clash, a row with the wrong
+number of fields). In a workbook the label starts with its sheet's table (``sessions:
+hours``). A row with several reasons counts under each of them, so the reason counts can
+add up to more than the rows quarantined. The values behind a reason are never alerted:
+data admins read the rows in the restricted quarantine store.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -26,13 +24,21 @@ import duckdb
 
 from pipelines.alerts._db import sha_filter, table_exists
 from pipelines.alerts.incident import (
-    Incident, contract_names, delivery_file_name, next_version_name, plural, scrub,
+    Incident, delivery_file_name, next_version_name, plural, scrub,
 )
 from pipelines.contracts import SOURCES, load_contract
+from pipelines.dq import COLUMN_REASONS, DeliveryStatus, EventKind, ReasonKind
 
 QUARANTINE_STORE = "restricted/quarantine.duckdb under the warehouse home"
-HANDLED_ELSEWHERE = ("quarantined", "rejected")  # events covered by their own tables
-_NUMBER = re.compile(r"[0-9]+")
+# Events covered by their own tables (a gate failure is a rejected delivery, worded apart).
+HANDLED_ELSEWHERE = (EventKind.QUARANTINED, EventKind.REJECTED, EventKind.GATE_FAILED)
+# The wording of the reasons that name no single column or rule; {columns} is the key.
+REASON_WORDING = {
+    ReasonKind.KEY_IN_DELIVERY: "key ({columns}) is in another row of this delivery with different values",
+    ReasonKind.KEY_CHANGED: "key ({columns}) already loaded from an earlier delivery with different values",
+    ReasonKind.KEY_OTHER_MONTH: "key ({columns}) already loaded from another month's delivery",
+    ReasonKind.FIELD_COUNT: "row has N fields; the header has N",
+}
 
 
 @dataclass(frozen=True)
@@ -80,13 +86,15 @@ class _Delivery:
 
 def _deliveries(con: duckdb.DuckDBPyConnection) -> dict[tuple, _Delivery]:
     """Every row of ``dq.deliveries`` by (sha256, file_name), with the highest version seen
-    for its (source, month) and whether an accepted version of that month is in force."""
+    for its (source, month) and whether an accepted version of that month is in force. A
+    file recorded more than once (the GX gate refused it, a later run took it) is its latest row."""
     rows = con.execute("""
         SELECT sha256, file_name, source, month, version, status, rows_read, rows_loaded,
                rows_quarantined, rows_duplicate, reason,
                max(version) OVER (PARTITION BY source, month),
                coalesce(bool_or(status = 'accepted') OVER (PARTITION BY source, month), FALSE)
         FROM dq.deliveries
+        ORDER BY seen_order
     """).fetchall()
     return {(r[0], r[1]): _Delivery(*r) for r in rows}
 
@@ -108,33 +116,26 @@ def collect_delivery_incidents(
     incidents: list[tuple[tuple, Incident]] = []
 
     for d in deliveries.values():
-        if d.status == "rejected" and (wanted is None or d.sha256 in wanted):
+        if d.status == DeliveryStatus.REJECTED and (wanted is None or d.sha256 in wanted):
             incidents.append((d.order, _rejected(con, d)))
-        if d.status == "ignored" and (wanted is None or d.sha256 in wanted):
+        if d.status == DeliveryStatus.IGNORED and (wanted is None or d.sha256 in wanted):
             incidents.append((d.order, _ignored(d)))
 
     for d, reasons, rows in _quarantine_reasons(con, deliveries, sha256s):
         incidents.append((d.order, _quarantine(d, reasons, rows)))
 
     if table_exists(con, "dq", "delivery_events"):
-        ignored_names = {d.file_name for d in deliveries.values() if d.status == "ignored"}
         where, params = sha_filter(sha256s)
         rows = con.execute(f"""
-            SELECT sha256, file_name, source, month, version, event,
-                   bool_or(severity = 'error'), list(detail), count(*)
+            SELECT sha256, file_name, source, month, version, event, bool_or(severity = 'error'),
+                   sum(event_count), list_sort(list_distinct(flatten(list(column_names)))), count(*)
             FROM dq.delivery_events
             WHERE {where} AND event NOT IN ({", ".join("?" for _ in HANDLED_ELSEWHERE)})
             GROUP BY ALL
         """, params + list(HANDLED_ELSEWHERE)).fetchall()
-        for sha256, file_name, source, month, version, event, is_error, details, n in rows:
+        for sha256, file_name, source, month, version, event, is_error, count, columns, n in rows:
             d = deliveries.get((sha256, file_name)) or _unknown_delivery(sha256, file_name, source, month, version)
-            if event == "ignored":
-                if file_name not in ignored_names:
-                    ignored_names.add(file_name)
-                    incidents.append((d.order, _ignored(d)))
-                continue
-            details = [x for x in details if x]
-            incidents.append((d.order, _event(d, event, bool(is_error), details, n)))
+            incidents.append((d.order, _event(d, event, bool(is_error), count, columns or [], n)))
 
     incidents.sort(key=lambda pair: (pair[0], pair[1].key))
     seen, out = set(), []
@@ -146,12 +147,26 @@ def collect_delivery_incidents(
 
 
 def _rejected(con, d: _Delivery) -> Incident:
-    reason = d.reason
-    if not reason and table_exists(con, "dq", "delivery_events"):
+    reason, gate_failed = d.reason, False
+    if table_exists(con, "dq", "delivery_events"):
         found = con.execute(
-            "SELECT detail FROM dq.delivery_events WHERE event = 'rejected' AND sha256 IS NOT DISTINCT FROM ? "
-            "AND file_name = ? LIMIT 1", [d.sha256, d.file_name]).fetchone()
-        reason = found[0] if found else None
+            "SELECT event, detail FROM dq.delivery_events WHERE event IN (?, ?) "
+            "AND sha256 IS NOT DISTINCT FROM ? AND file_name = ? ORDER BY event LIMIT 1",
+            [EventKind.GATE_FAILED, EventKind.REJECTED, d.sha256, d.file_name]).fetchone()
+        gate_failed = bool(found) and found[0] == EventKind.GATE_FAILED
+        reason = reason or (found[1] if found else None)
+    why = scrub(reason) or "no reason recorded"
+    if gate_failed:
+        title = f"Delivery rejected by the GX gate: {d.file_name}"
+        why = (f"Great Expectations refused rows the pipeline's own validator had passed ({why}). "
+               "That is a defect in the validator, not in the file")
+        action = ("Developers: compare the failed expectations in dq.validation_results with the validator "
+                  "(pipelines/ingest/validate.py) and fix it. Each run takes the file again until it loads; "
+                  "the supplier need do nothing.")
+    else:
+        title = f"Delivery rejected: {d.file_name}"
+        action = (f"Ask the {d.source} supplier to correct the file and deliver it again as "
+                  f"{d.next_name}; the next run takes it.")
     if d.month_in_force:
         in_force = f"The accepted version of {d.source} {d.month} already loaded stays in force."
     else:
@@ -160,11 +175,9 @@ def _rejected(con, d: _Delivery) -> Incident:
         key=f"rejected:{d.sha256}:{d.file_name}",
         severity="error",
         kind="rejected",
-        title=f"Delivery rejected: {d.file_name}",
-        detail=f"The {d.label} was rejected whole and nothing of it was loaded: "
-               f"{scrub(reason) or 'no reason recorded'}. {in_force}",
-        action=f"Ask the {d.source} supplier to correct the file and deliver it again as "
-               f"{d.next_name}; the next run takes it.",
+        title=title,
+        detail=f"The {d.label} was rejected whole and nothing of it was loaded: {why}. {in_force}",
+        action=action,
         delivery=d.file_name,
         counts={},
     )
@@ -187,30 +200,15 @@ def _ignored(d: _Delivery) -> Incident:
     )
 
 
-def _reason_labels(reason: str | None) -> list[str]:
-    """The labels a quarantine reason counts under (see the module's docstring).
-
-    Ingest joins a row's reasons with ``; ``, which a single sentence may hold too (``row has
-    4 fields; the header has 18``): a part that starts no reason of its own (a column's, a
-    rule's or a key clash) continues the sentence before it. Numbers in a sentence become
-    ``N``, so that rows with the same fault count together."""
-    labels: list[tuple[str, bool]] = []  # (label, is a free sentence)
-    for part in scrub(reason, limit=10_000).split("; "):
-        part = part.strip()
-        if not part:
-            continue
-        head, sep, tail = part.partition(":")
-        head = head.strip()
-        if sep and head == "rule broken":
-            labels.append((f"rule: {tail.strip()}", False))
-        elif sep and head in contract_names():
-            labels.append((head, False))
-        elif labels and labels[-1][1] and not part.startswith("key ("):
-            labels[-1] = (f"{labels[-1][0]}; {part}", True)
-        else:
-            labels.append((part, True))
-    out = [(_NUMBER.sub("N", label) if free else label)[:120] for label, free in labels]
-    return out or ["no reason recorded"]
+def reason_label(kind: str, column_name: str | None, rule_name: str | None) -> str:
+    """The label a quarantine reason counts under, from what failed (see the module's docstring)."""
+    if kind == ReasonKind.RULE:
+        return f"rule: {rule_name}"
+    if kind in COLUMN_REASONS:
+        return str(column_name)
+    if kind in REASON_WORDING:
+        return REASON_WORDING[kind].format(columns=column_name)
+    return str(kind).replace("_", " ")  # a kind this module does not know: its name, never a message
 
 
 def _quarantine_reasons(con, deliveries: dict[tuple, _Delivery], sha256s) -> list[tuple[_Delivery, Counter, int]]:
@@ -221,17 +219,28 @@ def _quarantine_reasons(con, deliveries: dict[tuple, _Delivery], sha256s) -> lis
     if table_exists(con, "dq", "quarantined_rows"):
         where, params = sha_filter(sha256s)
         rows = con.execute(f"""
-            SELECT sha256, file_name, source, month, version, table_name, reason, count(*)
+            SELECT sha256, file_name, source, month, version, count(*)
             FROM dq.quarantined_rows WHERE {where} GROUP BY ALL
         """, params).fetchall()
-        for sha256, file_name, source, month, version, table_name, reason, n in rows:
+        for sha256, file_name, source, month, version, n in rows:
             ident = (sha256, file_name)
             if ident not in deliveries:
                 deliveries[ident] = _unknown_delivery(sha256, file_name, source, month, version)
             rows_listed[ident] += n
+    if table_exists(con, "dq", "quarantine_reasons"):
+        where, params = sha_filter(sha256s, "r.sha256")
+        rows = con.execute(f"""
+            SELECT r.sha256, r.file_name, d.source, r.table_name, r.kind, r.column_name, r.rule_name,
+                   count(DISTINCT r.row_number)
+            FROM dq.quarantine_reasons r
+            LEFT JOIN (SELECT DISTINCT sha256, file_name, source FROM dq.deliveries) d USING (sha256, file_name)
+            WHERE {where} GROUP BY ALL
+        """, params).fetchall()
+        for sha256, file_name, source, table_name, kind, column_name, rule_name, n in rows:
+            ident = (sha256, file_name)
+            label = reason_label(kind, column_name, rule_name)
             multi_table = source in SOURCES and len(load_contract(source).tables) > 1
-            for label in _reason_labels(reason):
-                per_delivery[ident][f"{table_name}: {label}" if multi_table and table_name else label] += n
+            per_delivery[ident][f"{table_name}: {label}" if multi_table and table_name else label] += n
     wanted = None if sha256s is None else set(sha256s)
     for ident, d in deliveries.items():
         if (d.rows_quarantined or 0) > 0 and (wanted is None or d.sha256 in wanted):
@@ -265,11 +274,11 @@ def _quarantine(d: _Delivery, reasons: Counter, rows_listed: int) -> Incident:
     )
 
 
-def _event(d: _Delivery, event: str, is_error: bool, details: list[str], n: int) -> Incident:
+def _event(d: _Delivery, event: str, is_error: bool, count: int | None, columns: list[str], n: int) -> Incident:
     base = dict(delivery=d.file_name, counts=d.row_counts())
     ident = f"{d.sha256}:{d.file_name}"
-    if event == "schema_drift":
-        columns = "; ".join(sorted({scrub(x, limit=300) for x in details})) or "unknown column(s)"
+    if event == EventKind.SCHEMA_DRIFT:
+        columns = scrub("unknown column(s) ignored: " + ", ".join(columns), limit=300) if columns else "unknown column(s)"
         return Incident(
             key=f"schema_drift:{ident}", severity="warning", kind="schema_drift",
             title=f"Schema drift in {d.file_name}",
@@ -278,7 +287,7 @@ def _event(d: _Delivery, event: str, is_error: bool, details: list[str], n: int)
                    f"to stay, decide whether the warehouse needs it and update the contract "
                    f"(pipelines/contracts/{d.source}.yaml); nothing else is needed for this delivery.",
             **base)
-    if event == "header_only":
+    if event == EventKind.HEADER_ONLY:
         return Incident(
             key=f"header_only:{ident}", severity="warning", kind="header_only",
             title=f"Header-only delivery: {d.file_name}",
@@ -287,8 +296,8 @@ def _event(d: _Delivery, event: str, is_error: bool, details: list[str], n: int)
             action=f"Confirm with the {d.source} supplier that {d.month} really had no records. "
                    f"If it had, ask for a corrected re-delivery, {d.next_name}.",
             **base)
-    if event == "contract_missing_from_snapshot":
-        missing = sum(_leading_int(x) or 1 for x in details) if details else n
+    if event == EventKind.CONTRACT_MISSING_FROM_SNAPSHOT:
+        missing = int(count) if count is not None else n
         base["counts"] = {**base["counts"], "contracts_missing": missing}
         return Incident(
             key=f"contract_missing:{ident}", severity="warning", kind="contract_missing",
@@ -311,8 +320,3 @@ def _event(d: _Delivery, event: str, is_error: bool, details: list[str], n: int)
         action=f"Read the event in dq.delivery_events (file {d.file_name}) and decide with the "
                f"{d.source or 'file'}'s supplier whether a corrected re-delivery is needed.",
         **base)
-
-
-def _leading_int(text: str) -> int | None:
-    match = re.match(r"\s*([0-9]+)", text or "")
-    return int(match.group(1)) if match else None

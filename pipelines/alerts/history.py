@@ -28,9 +28,9 @@ from pathlib import Path
 
 import duckdb
 
-log = logging.getLogger(__name__)
+from pipelines.settings import ALERT_LOG  # noqa: F401 (named with the other home paths)
 
-ALERT_LOG = "alerts.jsonl"
+log = logging.getLogger(__name__)
 
 ALERTS_DDL = """
 CREATE SCHEMA IF NOT EXISTS dq;

@@ -36,7 +36,7 @@ from pipelines.alerts._db import table_exists
 from pipelines.alerts.incident import Incident, delivery_file_name, plural
 from pipelines.calendar_uk import release_date
 from pipelines.contracts import SOURCES, all_contracts
-from pipelines.publication.periods import add_months, month_range
+from pipelines.months import add_months, month_range
 
 MEASURE_TABLES = (("marts", "monthly_measures"), ("marts", "monthly_measure_cells"))
 

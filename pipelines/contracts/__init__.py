@@ -10,11 +10,37 @@ from __future__ import annotations
 
 import csv
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import yaml
 
 from pipelines.paths import CONTRACTS_DIR, SEEDS_DIR
+
+class ContractError(ValueError):
+    """A contract file that does not follow the schema (an unknown or missing key, a bad value)."""
+
+
+# The contract files' schema: the keys each level may hold (required ones first in each
+# pair). A key not listed is an error, so a typo cannot silently switch a rule off.
+SCHEMA = {
+    "contract": ({"source", "file_regex", "format", "tables"}, {"description", "encoding"}),
+    "table": ({"raw_table", "key", "columns"},
+              {"description", "rules", "sheet", "month_column", "earlier_delivery_key_rule",
+               "references", "derived"}),
+    "column": ({"name", "type"},
+               {"description", "nullable", "pattern", "codes", "min", "max", "formats", "pii", "case"}),
+    "codes": ({"seed", "column"}, set()),
+    "rule": ({"name", "sql"}, set()),
+    "references": ({"table", "columns"}, set()),
+    "derived": ({"name", "type", "from", "function"}, set()),
+}
+VALUES = {
+    "format": {"csv", "xlsx"},
+    "type": {"text", "integer", "decimal", "date", "datetime", "flag"},
+    "pii": {"pseudonymise", "drop"},
+    "case": {"upper"},
+    "earlier_delivery_key_rule": {"immutable_version", "owned_by_month", "snapshot", "correction"},
+}
 
 SOURCES = ("rms", "custody", "programme")  # also the order deliveries are taken in
 PSEUDONYM_COLUMN = "person_pseudonym"  # what a `pii: pseudonymise` column becomes
@@ -78,8 +104,6 @@ class SourceContract:
     format: str  # csv | xlsx
     tables: tuple[Table, ...]
     encoding: str | None = None
-    cadence: str = "monthly"
-    extra: dict = field(default_factory=dict)
 
     def table(self, name: str) -> Table:
         return next(t for t in self.tables if t.name == name)
@@ -91,9 +115,28 @@ def seed_values(seed: str, column: str) -> tuple[str, ...]:
         return tuple(row[column] for row in csv.DictReader(handle))
 
 
-def _column(spec: dict) -> Column:
+def check_keys(spec, level: str, where: str) -> None:
+    """Refuse a mapping with a key the schema does not know, or without a required one."""
+    if not isinstance(spec, dict):
+        raise ContractError(f"{where}: expected a mapping, found {type(spec).__name__}")
+    required, optional = SCHEMA[level]
+    unknown = sorted(set(spec) - required - optional)
+    if unknown:
+        raise ContractError(f"{where}: unknown key(s) {', '.join(unknown)} "
+                            f"(allowed: {', '.join(sorted(required | optional))})")
+    missing = sorted(required - set(spec))
+    if missing:
+        raise ContractError(f"{where}: missing key(s) {', '.join(missing)}")
+    for key, allowed in VALUES.items():
+        if key in spec and spec[key] not in allowed:
+            raise ContractError(f"{where}: {key} {spec[key]!r} is not one of {', '.join(sorted(allowed))}")
+
+
+def _column(spec: dict, where: str = "column") -> Column:
+    check_keys(spec, "column", f"{where} {spec.get('name', '?') if isinstance(spec, dict) else '?'}")
     codes = spec.get("codes")
     if isinstance(codes, dict):
+        check_keys(codes, "codes", f"{where} {spec['name']}: codes")
         codes = seed_values(codes["seed"], codes["column"])
     upper = bool(codes) or bool(spec.get("pattern")) or spec.get("case") == "upper"
     return Column(
@@ -111,13 +154,21 @@ def _column(spec: dict) -> Column:
     )
 
 
-def _table(name: str, spec: dict) -> Table:
+def _table(name: str, spec: dict, where: str = "table") -> Table:
+    where = f"{where} {name}"
+    check_keys(spec, "table", where)
+    for rule in spec.get("rules", ()):
+        check_keys(rule, "rule", f"{where}: rule")
+    for derived in spec.get("derived", ()):
+        check_keys(derived, "derived", f"{where}: derived")
+    if "references" in spec:
+        check_keys(spec["references"], "references", f"{where}: references")
     return Table(
         name=name,
         raw_table=spec["raw_table"],
         description=spec.get("description", ""),
         key=tuple(spec["key"]),
-        columns=tuple(_column(c) for c in spec["columns"]),
+        columns=tuple(_column(c, f"{where}: column") for c in spec["columns"]),
         rules=tuple(Rule(r["name"], r["sql"]) for r in spec.get("rules", ())),
         sheet=spec.get("sheet"),
         month_column=spec.get("month_column"),
@@ -127,20 +178,30 @@ def _table(name: str, spec: dict) -> Table:
     )
 
 
-@functools.cache
-def load_contract(source: str) -> SourceContract:
-    spec = yaml.safe_load((CONTRACTS_DIR / f"{source}.yaml").read_text(encoding="utf-8"))
-    known = {"source", "description", "file_regex", "format", "encoding", "cadence", "tables"}
+def parse_contract(spec, where: str) -> SourceContract:
+    """A contract from its parsed YAML, checked against ``SCHEMA``; ``where`` names it in errors."""
+    check_keys(spec, "contract", where)
     return SourceContract(
         source=spec["source"],
         description=spec.get("description", ""),
         file_regex=spec["file_regex"],
         format=spec["format"],
         encoding=spec.get("encoding"),
-        cadence=spec.get("cadence", "monthly"),
-        tables=tuple(_table(n, t) for n, t in spec["tables"].items()),
-        extra={k: v for k, v in spec.items() if k not in known},
+        tables=tuple(_table(n, t, f"{where}: table") for n, t in spec["tables"].items()),
     )
+
+
+def read_contract_file(path) -> SourceContract:
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ContractError(f"{path.name}: not valid YAML ({error})".splitlines()[0]) from None
+    return parse_contract(spec, path.name)
+
+
+@functools.cache
+def load_contract(source: str) -> SourceContract:
+    return read_contract_file(CONTRACTS_DIR / f"{source}.yaml")
 
 
 def all_contracts() -> list[SourceContract]:

@@ -16,7 +16,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipelines.contracts import Table, load_contract
+from pipelines import dq
+from pipelines.contracts import SourceContract, Table, load_contract
+from pipelines.dq import DeliveryStatus, EventKind, Severity
 from pipelines.ingest import expectations
 from pipelines.ingest.discovery import LandedFile, scan_landing, unseen_files
 from pipelines.ingest.readers import DeliveryRejected, read_delivery
@@ -30,15 +32,20 @@ from pipelines.ingest.validate import (
 )
 
 
-class GateFailed(RuntimeError):
-    """GX found invalid values in rows our validator passed: a defect, so nothing is committed."""
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    severity: Severity
+    detail: str
+    count: int | None = None
+    column_names: tuple[str, ...] | None = None
 
 
 @dataclass
 class DeliveryResult:
     file_name: str
     sha256: str
-    status: str
+    status: DeliveryStatus
     source: str | None = None
     month: str | None = None
     version: int | None = None
@@ -47,7 +54,8 @@ class DeliveryResult:
     rows_quarantined: int | None = None
     rows_duplicate: int | None = None
     reason: str | None = None
-    events: list[tuple[str, str, str]] = field(default_factory=list)  # (event, severity, detail)
+    events: list[Event] = field(default_factory=list)
+    seen_order: int | None = None  # its dq.deliveries row, once recorded
 
 
 @dataclass
@@ -56,7 +64,7 @@ class IngestReport:
 
     @property
     def rejected(self) -> list[DeliveryResult]:
-        return [r for r in self.results if r.status == "rejected"]
+        return [r for r in self.results if r.status == DeliveryStatus.REJECTED]
 
 
 def digest_key(secret: bytes) -> bytes:
@@ -110,19 +118,25 @@ def _validate_delivery(con, landed: LandedFile, secret: bytes) -> list[SheetOutc
 
 
 def _gate(landed: LandedFile, outcomes: list[SheetOutcome]) -> list[tuple]:
+    """dq.validation_results rows of the GX suites run on the rows about to load."""
     rows = []
     for outcome in outcomes:
         suite = expectations.suite_definition(landed.source, outcome.table)
         if outcome.to_load.empty:
             continue
         results = expectations.validate_with_gx(suite, expectations.gate_frame(outcome.table, outcome.to_load))
-        failed = [r for r in results if not r.success]
-        if failed:
-            detail = ", ".join(f"{r.expectation}({r.column_name}): {r.unexpected_count}" for r in failed)
-            raise GateFailed(f"{landed.file_name}: GX gate failed on rows the validator passed: {detail}")
         rows += [(landed.sha256, landed.file_name, outcome.table.name, r.suite, r.expectation,
                   r.column_name, r.success, r.unexpected_count, r.element_count) for r in results]
     return rows
+
+
+def gate_failure(validation_rows: list[tuple]) -> tuple[str, int] | None:
+    """(one-line reason, expectations failed) when GX refused rows the validator passed."""
+    failed = [r for r in validation_rows if not r[6]]
+    if not failed:
+        return None
+    detail = ", ".join(f"{r[4]}({r[5]}): {r[7]}" for r in failed)
+    return f"GX gate failed on rows the validator passed (a validator defect): {detail}", len(failed)
 
 
 def _insert_rows(con, landed: LandedFile, outcome: SheetOutcome, secret: bytes) -> None:
@@ -140,104 +154,126 @@ def _insert_rows(con, landed: LandedFile, outcome: SheetOutcome, secret: bytes) 
         con.unregister("to_insert")
 
 
-def _insert_many(con, table: str, rows: list[tuple]) -> None:
+def _insert_many(con, insert_sql: str, rows: list[tuple]) -> None:
     if rows:
-        con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+        con.executemany(insert_sql, rows)
 
 
 def _next_seen_order(con) -> int:
     return con.execute("SELECT COALESCE(max(seen_order), 0) + 1 FROM dq.deliveries").fetchone()[0]
 
 
-def _record(con, result: DeliveryResult) -> None:
-    con.execute(
-        "INSERT INTO dq.deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [result.source, result.month, result.version, result.file_name, result.sha256, result.status,
-         result.rows_read, result.rows_loaded, result.rows_quarantined, result.rows_duplicate,
-         result.reason, _next_seen_order(con)])
-    for event, severity, detail in result.events:
-        con.execute("INSERT INTO dq.delivery_events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [result.sha256, result.source, result.month, result.version, result.file_name,
-                     event, severity, detail])
+def _record(con, result: DeliveryResult, validation_rows: list[tuple] = ()) -> None:
+    result.seen_order = _next_seen_order(con)
+    con.execute(dq.DELIVERIES.insert_sql(),
+                [result.source, result.month, result.version, result.file_name, result.sha256, result.status,
+                 result.rows_read, result.rows_loaded, result.rows_quarantined, result.rows_duplicate,
+                 result.reason, result.seen_order])
+    _insert_many(con, dq.VALIDATION_RESULTS.insert_sql(), [row + (result.seen_order,) for row in validation_rows])
+    _insert_many(con, dq.DELIVERY_EVENTS.insert_sql(), [
+        (result.sha256, result.source, result.month, result.version, result.file_name, e.kind, e.severity,
+         e.count, list(e.column_names) if e.column_names is not None else None, e.detail)
+        for e in result.events])
 
 
-def _record_alone(con, result: DeliveryResult) -> None:
+def _record_alone(con, result: DeliveryResult, validation_rows: list[tuple] = ()) -> None:
     """Record a fate that loads nothing (rejected, duplicate, ignored) in its own transaction."""
     con.begin()
-    _record(con, result)
+    _record(con, result, validation_rows)
     con.commit()
 
 
-def _missing_contracts(con, landed: LandedFile) -> int:
-    """Contracts whose last loaded row is older than this workbook and absent from it."""
-    return con.execute("""
+def snapshot_tables(contract: SourceContract) -> list[Table]:
+    """The tables whose every delivery is a snapshot of all keys (the contract's snapshot rule)."""
+    return [t for t in contract.tables if t.earlier_delivery_key_rule == "snapshot"]
+
+
+def missing_from_snapshot(con, table: Table, landed: LandedFile) -> int:
+    """Keys whose last loaded row is older than this snapshot, so absent from it."""
+    keys = ", ".join(table.key)
+    return con.execute(f"""
         WITH latest AS (
-            SELECT contract_ref, source_month,
-                   row_number() OVER (PARTITION BY contract_ref ORDER BY source_month DESC, delivery_version DESC) AS rn
-            FROM raw.programme_contracts
+            SELECT source_month,
+                   row_number() OVER (PARTITION BY {keys} ORDER BY source_month DESC, delivery_version DESC) AS rn
+            FROM raw.{table.raw_table}
         )
         SELECT count(*) FROM latest WHERE rn = 1 AND source_month < ?
     """, [landed.month]).fetchone()[0]
 
 
 def ingest_delivery(con, restricted, landed: LandedFile, secret: bytes) -> DeliveryResult:
-    result = DeliveryResult(landed.file_name, landed.sha256, "rejected", landed.source, landed.month, landed.version)
+    result = DeliveryResult(landed.file_name, landed.sha256, DeliveryStatus.REJECTED, landed.source,
+                            landed.month, landed.version)
     try:
         outcomes = _validate_delivery(con, landed, secret)
     except DeliveryRejected as rejection:
         result.reason = str(rejection)
-        result.events.append(("rejected", "error", str(rejection)))
+        result.events.append(Event(EventKind.REJECTED, Severity.ERROR, str(rejection)))
         _record_alone(con, result)
         return result
     validation_rows = _gate(landed, outcomes)
+    failure = gate_failure(validation_rows)
+    if failure:  # our validator let invalid rows through: refuse the delivery whole, keep the evidence
+        result.reason, failed = failure
+        result.events.append(Event(EventKind.GATE_FAILED, Severity.ERROR, result.reason, count=failed))
+        _record_alone(con, result, validation_rows)
+        return result
 
     result.rows_read = sum(o.rows_read for o in outcomes)
     result.rows_loaded = sum(len(o.to_load) for o in outcomes)
     result.rows_quarantined = sum(len(o.quarantined) for o in outcomes)
     result.rows_duplicate = sum(o.duplicates for o in outcomes)
-    extra = sorted({c for o in outcomes for c in o.extra_columns})
+    extra = tuple(sorted({c for o in outcomes for c in o.extra_columns}))
     if extra:
-        result.events.append(("schema_drift", "warning", f"unknown column(s) ignored: {', '.join(extra)}"))
+        result.events.append(Event(EventKind.SCHEMA_DRIFT, Severity.WARNING,
+                                   f"unknown column(s) ignored: {', '.join(extra)}", len(extra), extra))
     if result.rows_read == 0:
-        result.events.append(("header_only", "warning", "the delivery has a header and no rows"))
+        result.events.append(Event(EventKind.HEADER_ONLY, Severity.WARNING, "the delivery has a header and no rows", 0))
     if result.rows_quarantined:
-        result.events.append(("quarantined", "warning", f"{result.rows_quarantined} row(s) quarantined"))
+        result.events.append(Event(EventKind.QUARANTINED, Severity.WARNING,
+                                   f"{result.rows_quarantined} row(s) quarantined", result.rows_quarantined))
 
     # Raw text goes to the restricted store first; re-running a crashed load rewrites it.
     restricted.execute("DELETE FROM quarantined_raw WHERE sha256 = ? AND file_name = ?",
                        [landed.sha256, landed.file_name])
-    _insert_many(restricted, "quarantined_raw", [
+    _insert_many(restricted, "INSERT INTO quarantined_raw VALUES (?, ?, ?, ?, ?, ?)", [
         (landed.sha256, landed.file_name, o.table.name, q.row_number, q.reason, q.raw_text)
         for o in outcomes for q in o.quarantined])
 
+    contract = load_contract(landed.source)
     con.begin()
     in_force = con.execute(
-        "SELECT sha256, file_name, version FROM dq.deliveries WHERE source = ? AND month = ? AND status = 'accepted'",
-        [landed.source, landed.month]).fetchone()
+        "SELECT sha256, file_name, version FROM dq.deliveries WHERE source = ? AND month = ? AND status = ?",
+        [landed.source, landed.month, DeliveryStatus.ACCEPTED]).fetchone()
     if in_force and in_force[2] > landed.version:
-        result.status = "superseded"  # a higher version is already in force: counted, not loaded
+        # A higher version is already in force: counted, but none of its rows is loaded.
+        result.status = DeliveryStatus.SUPERSEDED
+        result.rows_loaded = 0
         result.reason = f"version {in_force[2]} of this month is already in force"
     else:
         if in_force:
-            for table in load_contract(landed.source).tables:
+            for table in contract.tables:
                 con.execute(f"DELETE FROM raw.{table.raw_table} WHERE delivery_sha256 = ?", [in_force[0]])
-            con.execute("UPDATE dq.deliveries SET status = 'superseded', reason = ? WHERE sha256 = ? AND file_name = ?",
-                        [f"replaced by {landed.file_name}", in_force[0], in_force[1]])
+            con.execute("UPDATE dq.deliveries SET status = ?, reason = ? WHERE sha256 = ? AND file_name = ?",
+                        [DeliveryStatus.SUPERSEDED, f"replaced by {landed.file_name}", in_force[0], in_force[1]])
         for outcome in (o for o in outcomes if not o.to_load.empty):
             _insert_rows(con, landed, outcome, secret)
             _crash_point("after_raw_insert")
-        result.status = "accepted"
-        if landed.source == "programme":
-            missing = _missing_contracts(con, landed)
+        result.status = DeliveryStatus.ACCEPTED
+        for table in snapshot_tables(contract):
+            missing = missing_from_snapshot(con, table, landed)
             if missing:
-                result.events.append(("contract_missing_from_snapshot", "warning",
-                                      f"{missing} contract(s) loaded earlier are missing from this snapshot; "
-                                      "their last loaded rows stand"))
-    _record(con, result)
-    _insert_many(con, "dq.quarantined_rows", [
+                result.events.append(Event(
+                    EventKind.CONTRACT_MISSING_FROM_SNAPSHOT, Severity.WARNING,
+                    f"{missing} {table.name} key(s) loaded earlier are missing from this snapshot; "
+                    "their last loaded rows stand", missing, table.key))
+    _record(con, result, validation_rows)
+    _insert_many(con, dq.QUARANTINED_ROWS.insert_sql(), [
         (landed.sha256, landed.source, landed.month, landed.version, landed.file_name, o.table.name,
          q.row_number, q.reason) for o in outcomes for q in o.quarantined])
-    _insert_many(con, "dq.validation_results", validation_rows)
+    _insert_many(con, dq.QUARANTINE_REASONS.insert_sql(), [
+        (landed.sha256, landed.file_name, o.table.name, q.row_number, r.kind, r.column_name, r.rule_name,
+         r.message) for o in outcomes for q in o.quarantined for r in q.reasons])
     _crash_point("before_commit")
     con.commit()
     return result
@@ -253,16 +289,16 @@ def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: b
     restricted = open_restricted(restricted_db)
     try:
         ensure_schema(con)
-        seen = con.execute("SELECT file_name, sha256, status FROM dq.deliveries").fetchall()
-        seen_digests = {sha for _, sha, status in seen if sha and status != "ignored"}
+        seen = con.execute(dq.SEEN_FILES_SQL).fetchall()
+        seen_digests = {sha for _, sha, status in seen if sha and status != DeliveryStatus.IGNORED}
         for landed in unseen_files(scan_landing(landing), seen):
             if not landed.is_delivery:
-                result = DeliveryResult(landed.file_name, landed.sha256, "ignored",
+                # Recorded once, in dq.deliveries (no event): alerts read it there.
+                result = DeliveryResult(landed.file_name, landed.sha256, DeliveryStatus.IGNORED,
                                         reason="not a delivery name: reported once, never loaded")
-                result.events.append(("ignored", "warning", result.reason))
                 _record_alone(con, result)
             elif landed.sha256 in seen_digests:
-                result = DeliveryResult(landed.file_name, landed.sha256, "duplicate", landed.source,
+                result = DeliveryResult(landed.file_name, landed.sha256, DeliveryStatus.DUPLICATE, landed.source,
                                         landed.month, landed.version,
                                         reason="the same bytes as a file already seen: changes nothing")
                 _record_alone(con, result)

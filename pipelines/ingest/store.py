@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import dq
 from pipelines.contracts import Table, all_contracts
 
 SQL_TYPES = {"text": "VARCHAR", "flag": "VARCHAR", "integer": "INTEGER", "decimal": "DOUBLE",
@@ -19,27 +20,7 @@ LINEAGE_COLUMNS = [
     ("delivery_sha256", "VARCHAR"), ("source_month", "VARCHAR"), ("delivery_version", "INTEGER"),
     ("file_name", "VARCHAR"), ("row_number", "INTEGER"), ("row_digest", "VARCHAR"),
 ]
-
-DQ_DDL = """
-CREATE SCHEMA IF NOT EXISTS dq;
-CREATE TABLE IF NOT EXISTS dq.deliveries (
-    source VARCHAR, month VARCHAR, version INTEGER, file_name VARCHAR NOT NULL, sha256 VARCHAR,
-    status VARCHAR NOT NULL, rows_read INTEGER, rows_loaded INTEGER, rows_quarantined INTEGER,
-    rows_duplicate INTEGER, reason VARCHAR, seen_order INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS dq.quarantined_rows (
-    sha256 VARCHAR, source VARCHAR, month VARCHAR, version INTEGER, file_name VARCHAR,
-    table_name VARCHAR, row_number INTEGER, reason VARCHAR
-);
-CREATE TABLE IF NOT EXISTS dq.delivery_events (
-    sha256 VARCHAR, source VARCHAR, month VARCHAR, version INTEGER, file_name VARCHAR,
-    event VARCHAR, severity VARCHAR, detail VARCHAR
-);
-CREATE TABLE IF NOT EXISTS dq.validation_results (
-    sha256 VARCHAR, file_name VARCHAR, table_name VARCHAR, suite VARCHAR, expectation VARCHAR,
-    column_name VARCHAR, success BOOLEAN, unexpected_count INTEGER, element_count INTEGER
-);
-"""
+LINEAGE_DESCRIPTION = "Lineage: the delivery and row this row was loaded from (docs/architecture.md)."
 
 RESTRICTED_DDL = """
 CREATE TABLE IF NOT EXISTS quarantined_raw (
@@ -49,12 +30,21 @@ CREATE TABLE IF NOT EXISTS quarantined_raw (
 """
 
 
-def raw_columns(table: Table) -> list[tuple[str, str]]:
+def described_raw_columns(table: Table) -> list[tuple[str, str, str]]:
+    """(name, SQL type, description) of a raw table's columns, from the contract."""
     columns = []
     for column in (c for c in table.columns if c.warehouse_name):
-        columns.append((column.warehouse_name, "VARCHAR" if column.pii else SQL_TYPES[column.type]))
-    columns += [(d["name"], SQL_TYPES[d["type"]]) for d in table.derived]
-    return columns + LINEAGE_COLUMNS
+        if column.pii:
+            columns.append((column.warehouse_name, "VARCHAR", f"Keyed pseudonym of {column.name}: {column.description}"))
+        else:
+            columns.append((column.name, SQL_TYPES[column.type], column.description))
+    columns += [(d["name"], SQL_TYPES[d["type"]], f"Derived at ingest: {d['function']}({', '.join(d['from'])}).")
+                for d in table.derived]
+    return columns + [(name, sql_type, LINEAGE_DESCRIPTION) for name, sql_type in LINEAGE_COLUMNS]
+
+
+def raw_columns(table: Table) -> list[tuple[str, str]]:
+    return [(name, sql_type) for name, sql_type, _ in described_raw_columns(table)]
 
 
 def raw_ddl(table: Table) -> str:
@@ -67,7 +57,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for contract in all_contracts():
         for table in contract.tables:
             con.execute(raw_ddl(table))
-    con.execute(DQ_DDL)
+    con.execute(dq.ddl())
 
 
 def open_restricted(path: Path) -> duckdb.DuckDBPyConnection:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.contracts import Column, Table, seed_values
+from pipelines.dq import ReasonKind
 from pipelines.ingest.readers import DeliveryRejected, RawSheet
 
 NULL_MARK = "\x00"
@@ -31,11 +32,24 @@ DERIVED_SQL = {
 }
 
 
+@dataclass(frozen=True)
+class Reason:
+    """One failed check of a row: what failed as data, and a message that never holds the value."""
+    kind: ReasonKind
+    message: str
+    column_name: str | None = None
+    rule_name: str | None = None
+
+
 @dataclass
 class Quarantined:
     row_number: int
-    reason: str
+    reasons: list[Reason]
     raw_text: str
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(r.message for r in self.reasons)
 
 
 @dataclass
@@ -87,58 +101,64 @@ def readable_format(strftime_format: str) -> str:
     return strftime_format
 
 
-def column_checks(column: Column, raw: str, typed: str) -> list[tuple[str, str]]:
-    """(failure condition, reason) pairs; reasons name the column, and its value unless personal."""
+def column_checks(column: Column, raw: str, typed: str) -> list[tuple[str, Reason]]:
+    """(failure condition, reason) pairs; reasons name the column, never its value."""
     col = column.name
-    shown = "" if column.pii else " '{}'"
     checks = []
+
+    def check(condition: str, kind: ReasonKind, message: str) -> None:
+        checks.append((condition, Reason(kind, f"{col}: {message}", column_name=col)))
+
     if not column.nullable:
-        checks.append((f"{raw} IS NULL", f"{col}: required value is empty"))
+        check(f"{raw} IS NULL", ReasonKind.REQUIRED, "required value is empty")
     if column.type in ("integer", "decimal", "date", "datetime"):
         expected = {"integer": "a whole number", "decimal": "a number"}.get(
             column.type, " or ".join(readable_format(f) for f in column.formats))
-        checks.append((f"{raw} IS NOT NULL AND {typed} IS NULL", f"{col}: value{shown} is not {expected}"))
+        check(f"{raw} IS NOT NULL AND {typed} IS NULL", ReasonKind.NOT_OF_TYPE, f"value is not {expected}")
     if column.type == "flag":
-        checks.append((f"{raw} NOT IN ('Y', 'N')", f"{col}: value{shown} is not Y or N"))
+        check(f"{raw} NOT IN ('Y', 'N')", ReasonKind.NOT_A_FLAG, "value is not Y or N")
     if column.pattern:
-        checks.append((f"NOT regexp_full_match({raw}, {_lit(column.pattern)})",
-                       f"{col}: value{shown} does not match {column.pattern}"))
+        check(f"NOT regexp_full_match({raw}, {_lit(column.pattern)})", ReasonKind.PATTERN,
+              f"value does not match {column.pattern}")
     if column.codes:
         codes = ", ".join(_lit(c) for c in column.codes)
-        checks.append((f"{raw} NOT IN ({codes})", f"{col}: value{shown} is not in the code list"))
+        check(f"{raw} NOT IN ({codes})", ReasonKind.CODE_LIST, "value is not in the code list")
     if column.minimum is not None:
-        checks.append((f"{typed} < {column.minimum}", f"{col}: value{shown} is below {column.minimum:g}"))
+        check(f"{typed} < {column.minimum}", ReasonKind.BELOW_MINIMUM, f"value is below {column.minimum:g}")
     if column.maximum is not None:
-        checks.append((f"{typed} > {column.maximum}", f"{col}: value{shown} is above {column.maximum:g}"))
+        check(f"{typed} > {column.maximum}", ReasonKind.ABOVE_MAXIMUM, f"value is above {column.maximum:g}")
     return checks
 
 
-def _reason_sql(condition: str, reason: str, raw: str) -> str:
-    if "{}" in reason:
-        before, after = reason.split("{}")
-        message = f"{_lit(before)} || {raw} || {_lit(after)}"
-    else:
-        message = _lit(reason)
-    return f"CASE WHEN COALESCE({condition}, FALSE) THEN {message} END"
+def sheet_checks(table: Table, month: str) -> tuple[list[tuple[str, Reason]], list[tuple[str, Reason]]]:
+    """(column checks, rule checks) of a table: SQL failure conditions over the typed row
+    ``t`` (normalised text in ``n__<column>``) and the reason each stands for."""
+    column = [check for c in table.columns
+              for check in column_checks(c, _q("n__" + c.name), _q(c.name))]
+    if table.month_column:
+        col = table.month_column
+        column.append((f"strftime({_q(col)}, '%Y-%m') <> {_lit(month)}",
+                       Reason(ReasonKind.OUTSIDE_MONTH, f"{col}: date is outside the file's month {month}",
+                              column_name=col)))
+    rules = [(f"NOT ({rule.sql})", Reason(ReasonKind.RULE, f"rule broken: {rule.name}", rule_name=rule.name))
+             for rule in table.rules]
+    return column, rules
+
+
+def _failed_sql(checks: list[tuple[str, Reason]], offset: int = 0) -> str:
+    """A list of the positions of the checks that fail (SQL), to look the reasons up by."""
+    cases = [f"CASE WHEN COALESCE({condition}, FALSE) THEN {offset + i} END"
+             for i, (condition, _) in enumerate(checks)]
+    return f"list_filter([{', '.join(cases) or 'NULL::INTEGER'}], lambda x: x IS NOT NULL)"
 
 
 def validation_query(table: Table, month: str) -> str:
-    """One SELECT turning the registered text rows ``incoming`` into typed rows with reasons."""
+    """One SELECT turning the registered text rows ``incoming`` into typed rows with the
+    positions (in ``sheet_checks``' column checks then rule checks) of the checks they fail."""
     norm = ", ".join(f"{normalise_sql(c)} AS {_q(c.name)}" for c in table.columns)
     typed = ", ".join(f"{typed_sql(c)} AS {_q(c.name)}" for c in table.columns)
     text = ", ".join(f"{_q(c.name)} AS {_q('n__' + c.name)}" for c in table.columns)
-    column_reasons = [
-        _reason_sql(condition, reason, _q("n__" + c.name))
-        for c in table.columns
-        for condition, reason in column_checks(c, _q("n__" + c.name), _q(c.name))
-    ]
-    if table.month_column:
-        col = table.month_column
-        column_reasons.append(_reason_sql(
-            f"strftime({_q(col)}, '%Y-%m') <> {_lit(month)}",
-            f"{col}: date is outside the file's month {month}", "''"))
-    rule_reasons = [_reason_sql(f"NOT ({rule.sql})", f"rule broken: {rule.name}", "''")
-                    for rule in table.rules]
+    column_checks_, rule_checks = sheet_checks(table, month)
     derived = "".join(
         f", {DERIVED_SQL[d['function']].format(frm=_q(d['from'][0]), to=_q(d['from'][1]))}"
         f" AS {_q(d['name'])}" for d in table.derived)
@@ -151,15 +171,12 @@ def validation_query(table: Table, month: str) -> str:
     return f"""
         WITH normalised AS (SELECT row_number, {norm} FROM incoming),
         t AS (SELECT row_number, {typed}, {text} FROM normalised),
-        checked AS (
-            SELECT *, list_filter([{', '.join(column_reasons) or 'NULL'}], lambda x: x IS NOT NULL) AS column_reasons
-            FROM t
-        )
+        checked AS (SELECT *, {_failed_sql(column_checks_)} AS column_reasons FROM t)
         SELECT *{derived},
             {canon} AS canonical_row,
             {key} AS key_text,
             CASE WHEN len(column_reasons) = 0
-                 THEN list_filter([{', '.join(rule_reasons) or 'NULL'}], lambda x: x IS NOT NULL)
+                 THEN {_failed_sql(rule_checks, len(column_checks_))}
                  ELSE [] END AS rule_reasons
         FROM checked t
         ORDER BY row_number
@@ -218,8 +235,8 @@ def validate_sheet(
     well_formed = []
     for row in sheet.rows:
         if len(row.fields) != width:
-            outcome.quarantined.append(Quarantined(
-                row.row_number, f"row has {len(row.fields)} fields; the header has {width}", row.raw_text))
+            outcome.quarantined.append(Quarantined(row.row_number, [Reason(
+                ReasonKind.FIELD_COUNT, f"row has {len(row.fields)} fields; the header has {width}")], row.raw_text))
         else:
             well_formed.append([row.row_number] + [row.fields[i] for i in positions])
     incoming = pd.DataFrame(well_formed, columns=["row_number", *names], dtype=object)
@@ -236,7 +253,10 @@ def validate_sheet(
         outcome.to_load = checked
         return outcome
 
-    reasons = [list(c) + list(u) for c, u in zip(checked["column_reasons"], checked["rule_reasons"])]
+    column_checks_, rule_checks = sheet_checks(table, month)
+    checks = [reason for _, reason in column_checks_ + rule_checks]
+    reasons = [[checks[i] for i in list(c) + list(u)]
+               for c, u in zip(checked["column_reasons"], checked["rule_reasons"])]
     checked["row_digest"] = [keyed_digest(secret, text) for text in checked["canonical_row"]]
     duplicate = checked["canonical_row"].duplicated(keep="first")
 
@@ -254,20 +274,26 @@ def validate_sheet(
     conflicting = pd.Series(False, index=checked.index)
     conflicting[distinct.index] = distinct > 1
     key_label = ", ".join(table.key)
+
+    def key_reason(kind: ReasonKind, message: str) -> Reason:
+        return Reason(kind, f"key ({key_label}) {message}", column_name=key_label)
+
     for position in np.flatnonzero(remaining & conflicting):
-        reasons[position].insert(0, f"key ({key_label}) is in another row of this delivery with different values")
+        reasons[position].insert(0, key_reason(
+            ReasonKind.KEY_IN_DELIVERY, "is in another row of this delivery with different values"))
     previously_loaded = remaining & in_earlier.notna()
     if rule == "immutable_version":
         for position in np.flatnonzero(previously_loaded & (in_earlier != checked["row_digest"])):
-            reasons[position].append(f"key ({key_label}) already loaded from an earlier delivery with different values")
+            reasons[position].append(key_reason(
+                ReasonKind.KEY_CHANGED, "already loaded from an earlier delivery with different values"))
     elif rule == "owned_by_month":
         for position in np.flatnonzero(previously_loaded):
-            reasons[position].append(f"key ({key_label}) already loaded from another month's delivery")
+            reasons[position].append(key_reason(ReasonKind.KEY_OTHER_MONTH, "already loaded from another month's delivery"))
 
     quarantined = remaining & pd.Series([bool(r) for r in reasons], index=checked.index)
     for position in np.flatnonzero(quarantined):
         row_number = int(checked["row_number"].iat[position])
-        outcome.quarantined.append(Quarantined(row_number, "; ".join(reasons[position]), raw_text[row_number]))
+        outcome.quarantined.append(Quarantined(row_number, reasons[position], raw_text[row_number]))
     outcome.quarantined.sort(key=lambda q: q.row_number)
     outcome.duplicates = int(duplicate.sum())
     outcome.to_load = checked[remaining & ~quarantined]

@@ -1,18 +1,14 @@
 """The monthly publication schedule."""
 
 
-import datetime as dt
-
 import dagster as dg
 
-from pipelines.operations import checkpoint_run, run_config_for
-from pipelines.operations.planning import complete_months
+from pipelines.months import previous_month
+from pipelines.operations.jobs import checkpoint_run, run_config_for
 from pipelines.settings import home_from_env
+from pipelines.warehouse.queries import complete_months
 
-
-def previous_month(day: dt.date) -> str:
-    first = day.replace(day=1) - dt.timedelta(days=1)
-    return f"{first.year:04d}-{first.month:02d}"
+__all__ = ["monthly_publication", "previous_month"]
 
 
 @dg.schedule(job=checkpoint_run, cron_schedule="0 7 * * *", execution_timezone="Europe/London",

@@ -6,7 +6,7 @@ import hashlib
 import dagster as dg
 
 from pipelines.alerts.assets import alert_run, alert_run_failure
-from pipelines.operations import RUN_JOB, checkpoint_publish, checkpoint_run, run_config_for
+from pipelines.operations.jobs import RUN_JOB, checkpoint_publish, checkpoint_run, run_config_for
 from pipelines.operations.planning import pending_files
 from pipelines.settings import WriterBusy, home_from_env, landing_from_env
 

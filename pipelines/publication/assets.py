@@ -8,7 +8,7 @@ from importlib.metadata import version
 import duckdb
 import dagster as dg
 
-from pipelines.operations.planning import complete_months
+from pipelines.warehouse.queries import complete_months
 from pipelines.paths import REPO_ROOT
 from pipelines.publication import write_bundle
 from pipelines.settings import Home, home_from_env

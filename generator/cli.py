@@ -12,8 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from pipelines.generator.dates import parse_month
-from pipelines.generator.settings import SCALES
+from generator.dates import parse_month
+from generator.settings import SCALES
 
 
 def _month(text: str) -> str:
@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main_generate(args: list[str]) -> int:
     """Parse ``args``, generate, print a short report; 0 on success, 2 on bad arguments."""
-    from pipelines.generator.landing import generate_landing
+    from generator.landing import generate_landing
 
     try:
         ns = build_parser().parse_args(args)

@@ -1,45 +1,46 @@
-"""Dagster wiring for ingest: one multi-asset that takes every new delivery, and its checks."""
+"""Ingest's Dagster definitions: one multi-asset that takes every new delivery (raw.* and dq.*), and its checks."""
 
 
 import duckdb
 import dagster as dg
 
+from pipelines import dq
 from pipelines.contracts import all_contracts
 from pipelines.ingest.load import ingest_landing
+from pipelines.ingest.reconcile import gate_results, reconciliation_failures
+from pipelines.ingest.store import described_raw_columns
 from pipelines.keys import home_key
 from pipelines.settings import home_from_env, landing_from_env
 
 RAW_KEYS = [dg.AssetKey(["raw", t.raw_table]) for c in all_contracts() for t in c.tables]
-DQ_KEYS = [dg.AssetKey(["dq", name]) for name in
-           ("deliveries", "quarantined_rows", "delivery_events", "validation_results")]
-DELIVERIES = dg.AssetKey(["dq", "deliveries"])
+DQ_KEYS = [dg.AssetKey([dq.SCHEMA, t.name]) for t in dq.INGEST_TABLES]
+DELIVERIES = dg.AssetKey([dq.SCHEMA, dq.DELIVERIES.name])
 
 
 def _spec(key: dg.AssetKey) -> dg.AssetSpec:
+    """An ingest table as an asset, described (table and columns) by its one declaration."""
     contract_table = {t.raw_table: (c, t) for c in all_contracts() for t in c.tables}.get(key.path[-1])
-    description = (f"Loaded rows of the {contract_table[0].source} extract: {contract_table[1].description}"
-                   if contract_table else f"Data-quality history: dq.{key.path[-1]}")
-    return dg.AssetSpec(key, description=description, group_name="ingest", kinds={"duckdb"})
-
-
-def reconciliation_failures(con) -> list[tuple]:
-    """Accepted or superseded deliveries whose rows do not add up (read ≠ loaded + quarantined + duplicate)."""
-    return con.execute("""
-        SELECT file_name, rows_read, rows_loaded, rows_quarantined, rows_duplicate
-        FROM dq.deliveries
-        WHERE status IN ('accepted', 'superseded')
-          AND rows_read IS DISTINCT FROM rows_loaded + rows_quarantined + rows_duplicate
-        ORDER BY seen_order
-    """).fetchall()
+    if contract_table:
+        contract, table = contract_table
+        description = f"Loaded rows of the {contract.source} extract: {table.description} ({contract.description})"
+        columns = described_raw_columns(table)
+    else:
+        dq_table = {t.name: t for t in dq.INGEST_TABLES}[key.path[-1]]
+        description, columns = f"Data-quality history: {dq_table.description}", dq_table.columns
+    schema = dg.TableSchema(columns=[dg.TableColumn(name, sql_type.split()[0], text) for name, sql_type, text in columns])
+    return dg.AssetSpec(key, description=description, group_name="ingest", kinds={"duckdb"},
+                        metadata={"dagster/column_schema": schema})
 
 
 @dg.multi_asset(
     specs=[_spec(k) for k in RAW_KEYS + DQ_KEYS],
     check_specs=[
         dg.AssetCheckSpec("rows_reconcile", asset=DELIVERIES, blocking=True,
-                          description="For every accepted delivery: rows read = loaded + quarantined + duplicate."),
+                          description="Every delivery's recorded counts equal the rows in raw and in dq.quarantined_rows; "
+                                      "rows read = loaded + quarantined + duplicate."),
         dg.AssetCheckSpec("gx_validation", asset=DELIVERIES,
-                          description="Great Expectations suites (from the contracts) passed on every loaded delivery."),
+                          description="Great Expectations suites (from the contracts) passed on every delivery of the run; "
+                                      "a failure rejects the delivery whole."),
     ],
     name="landing_deliveries",
     description="Find each delivery in the landing folder not seen before, validate it and load it atomically.",
@@ -52,8 +53,7 @@ def landing_deliveries(context: dg.AssetExecutionContext):
         con = duckdb.connect(str(home.build_db), read_only=True)
         try:
             failures = reconciliation_failures(con)
-            gx_failed = con.execute("SELECT count(*) FROM dq.validation_results WHERE NOT success").fetchone()[0]
-            gx_run = con.execute("SELECT count(*) FROM dq.validation_results").fetchone()[0]
+            gx_run, gx_failed = gate_results(con, [r.seen_order for r in report.results])
         finally:
             con.close()
     by_status: dict[str, int] = {}
@@ -74,8 +74,12 @@ def landing_deliveries(context: dg.AssetExecutionContext):
     yield dg.AssetCheckResult(
         check_name="rows_reconcile", asset_key=DELIVERIES, passed=not failures,
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"failing_deliveries": dg.MetadataValue.json([list(map(str, f)) for f in failures])})
+        metadata={"failing_deliveries": dg.MetadataValue.json([f.__dict__ for f in failures])})
     yield dg.AssetCheckResult(
-        check_name="gx_validation", asset_key=DELIVERIES, passed=gx_failed == 0,
+        check_name="gx_validation", asset_key=DELIVERIES, passed=not gx_failed,
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"expectations_run": gx_run, "expectations_failed": gx_failed})
+        metadata={"expectations_run": gx_run, "expectations_failed": len(gx_failed),
+                  "failed": dg.MetadataValue.json([list(map(str, f)) for f in gx_failed])})
+
+
+defs = dg.Definitions(assets=[landing_deliveries])

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from pipelines.contracts import load_contract
-from pipelines.generator.dates import dmy_hm, iso_date, iso_seconds, month_end, month_of
-from pipelines.generator.population import World
+from generator.dates import dmy_hm, iso_date, iso_seconds, month_end, month_of
+from generator.population import World
 
 
 def contract_columns(source: str, table: str) -> list[str]:

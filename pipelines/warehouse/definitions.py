@@ -1,4 +1,4 @@
-"""Dagster wiring: the analyst warehouse asset, after every model is built."""
+"""The analyst warehouse's Dagster definitions: the asset refreshed after every model is built."""
 
 import dagster as dg
 
@@ -19,3 +19,6 @@ def analyst_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult
     with home.exclusive_writer():
         size = publish_warehouse(home.build_db, home.warehouse_db)
     return dg.MaterializeResult(metadata={"path": str(home.warehouse_db), "bytes": size})
+
+
+defs = dg.Definitions(assets=[analyst_warehouse])

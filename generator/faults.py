@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from pipelines.contracts import Column, Table, seed_values
-from pipelines.generator import settings as S
-from pipelines.generator.dates import add_months_clamped
+from generator import settings as S
+from generator.dates import add_months_clamped
 
 # kind -> what the spec says the warehouse must do with it (for tests and reports)
 FAULT_HANDLING: dict[str, str] = {

@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 
 from pipelines.contracts import load_contract, seed_values
-from pipelines.generator import settings as S
-from pipelines.generator.dates import (
+from generator import settings as S
+from generator.dates import (
     DAY, HOUR, MINUTE, SECOND, add_months_clamped, age_in_years, days_in_month, month_end,
     month_start, parse_month,
 )
-from pipelines.generator.names import (
+from generator.names import (
     NAME_POOLS, ORIGINS_ANY, ORIGINS_BY_ETHNICITY_CODE, ORIGINS_BY_ETHNICITY_GROUP,
 )
 

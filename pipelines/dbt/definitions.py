@@ -1,4 +1,4 @@
-"""Every dbt model, seed and test as Dagster assets and checks, fed by the ingest assets."""
+"""dbt's Dagster definitions: every dbt model, seed and test as assets and checks, fed by the ingest assets."""
 
 
 import os
@@ -10,7 +10,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from pipelines.dbt.project import dbt_project
+from pipelines.dbt.project import dbt_environment, dbt_project
 from pipelines.settings import home_from_env
 
 
@@ -27,11 +27,6 @@ class CheckpointTranslator(DagsterDbtTranslator):
         return "models"
 
 
-def dbt_environment(home) -> dict[str, str]:
-    """What the dbt profile reads: the build database of this home."""
-    return {"CHECKPOINT_BUILD_DB": str(home.build_db)}
-
-
 @dbt_assets(
     manifest=dbt_project().manifest_path,
     dagster_dbt_translator=CheckpointTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
@@ -41,9 +36,14 @@ def checkpoint_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource
     os.environ.update(dbt_environment(home))
     with home.exclusive_writer():
         # Unit tests pin the SQL and run in the test suite; a production run builds and tests data.
-        yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
+        # target and logs under the home, one folder rewritten per run, not a new one in dbt_project/target/
+        yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context,
+                           target_path=home.dbt_target).stream()
 
 
 def dbt_resource() -> DbtCliResource:
     # The dbt beside this interpreter: the venv's, whether or not it is on PATH.
     return DbtCliResource(project_dir=dbt_project(), dbt_executable=str(Path(sys.executable).parent / "dbt"))
+
+
+defs = dg.Definitions(assets=[checkpoint_dbt_models], resources={"dbt": dbt_resource()})

@@ -20,13 +20,13 @@ import numpy as np
 import pandas as pd
 
 from pipelines.contracts import load_contract
-from pipelines.generator import faults as F
-from pipelines.generator.dates import month_of, month_tag
-from pipelines.generator.population import World, simulate_world, world_stats
-from pipelines.generator.render import (
+from generator import faults as F
+from generator.dates import month_of, month_tag
+from generator.population import World, simulate_world, world_stats
+from generator.render import (
     contracts_snapshot, custody_text, rms_text, sessions_recorded,
 )
-from pipelines.generator.writers import (
+from generator.writers import (
     csv_text, encode_custody, encode_rms, sheet_rows, write_bytes, xlsx_bytes,
 )
 
@@ -92,44 +92,40 @@ def _groups(frame: pd.DataFrame, months: list) -> dict:
 
 
 # ------------------------------------------------------------------------------------------
-# RMS
+# Every table takes the same faults in the same order (the random draws depend on it): the
+# column faults, the table's own (cross-column rules, a date outside the month), a wrong
+# field count (CSV only), duplicates and key conflicts.
 # ------------------------------------------------------------------------------------------
+def _faulty_rows(ctx: F.Ctx, clean: pd.DataFrame, table, change, source_ops: tuple = (), *,
+                 case_rate: float = F.S.FAULT_RATES["code_case_space"], flags: bool = False,
+                 field_count: bool = True) -> tuple[pd.DataFrame, F.Picker]:
+    """Faulty rows of one table's month, before the earlier-delivery faults."""
+    df = F.work_frame(clean)
+    n = len(clean)
+    picker = F.Picker(ctx.rng, n)
+    F.op_case_space(ctx, df, picker, table, case_rate, n)
+    if flags:
+        F.op_flag_variant(ctx, df, picker, table, n)
+    F.op_required_empty(ctx, df, picker, table, n)
+    F.op_bad_value(ctx, df, picker, table, n)
+    F.op_bad_date(ctx, df, picker, table, n)
+    for op in source_ops:
+        op(ctx, df, picker, n)
+    if field_count:
+        F.op_field_count(ctx, df, picker, n)
+    df = F.op_duplicates(ctx, df, picker, table, n)
+    return F.op_key_conflict(ctx, df, picker, table, n, change), picker
+
+
 def _rms_month(ctx: F.Ctx, clean: pd.DataFrame, history: list, table) -> tuple[pd.DataFrame, F.Picker]:
-    df = F.work_frame(clean)
-    n = len(clean)
-    picker = F.Picker(ctx.rng, n)
-    F.op_case_space(ctx, df, picker, table, F.S.FAULT_RATES["code_case_space"], n)
-    F.op_required_empty(ctx, df, picker, table, n)
-    F.op_bad_value(ctx, df, picker, table, n)
-    F.op_bad_date(ctx, df, picker, table, n)
-    F.rms_cross_rules(ctx, df, picker, n)
-    F.rms_month_outside(ctx, df, picker, n)
-    F.op_field_count(ctx, df, picker, n)
-    df = F.op_duplicates(ctx, df, picker, table, n)
-    df = F.op_key_conflict(ctx, df, picker, table, n, F.change_station)
-    df = F.rms_earlier(ctx, df, history, table, n)
-    return df, picker
+    df, picker = _faulty_rows(ctx, clean, table, F.change_station, (F.rms_cross_rules, F.rms_month_outside))
+    return F.rms_earlier(ctx, df, history, table, len(clean)), picker
 
 
-# ------------------------------------------------------------------------------------------
-# custody
-# ------------------------------------------------------------------------------------------
 def _custody_month(ctx: F.Ctx, clean: pd.DataFrame, history: list, table) -> tuple[pd.DataFrame, F.Picker]:
-    df = F.work_frame(clean)
-    n = len(clean)
-    picker = F.Picker(ctx.rng, n)
-    F.op_case_space(ctx, df, picker, table, F.S.CUSTODY_CASE_RATE, n)
-    F.op_flag_variant(ctx, df, picker, table, n)
-    F.op_required_empty(ctx, df, picker, table, n)
-    F.op_bad_value(ctx, df, picker, table, n)
-    F.op_bad_date(ctx, df, picker, table, n)
-    F.custody_cross_rules(ctx, df, picker, n)
-    F.custody_month_outside(ctx, df, picker, n)
-    F.op_field_count(ctx, df, picker, n)
-    df = F.op_duplicates(ctx, df, picker, table, n)
-    df = F.op_key_conflict(ctx, df, picker, table, n, F.change_gravity)
-    df = F.custody_earlier(ctx, df, history, table, n)
-    return df, picker
+    df, picker = _faulty_rows(ctx, clean, table, F.change_gravity, (F.custody_cross_rules, F.custody_month_outside),
+                              case_rate=F.S.CUSTODY_CASE_RATE, flags=True)
+    return F.custody_earlier(ctx, df, history, table, len(clean)), picker
 
 
 # ------------------------------------------------------------------------------------------
@@ -164,28 +160,12 @@ def _programme_month(ctx: F.Ctx, contracts: pd.DataFrame, sessions: pd.DataFrame
     contracts = contracts[~drop].reset_index(drop=True)
     seen |= set(contracts["contract_ref"].to_numpy(object))
 
-    k = F.work_frame(contracts)
-    n = len(contracts)
-    pk = F.Picker(ctx.rng, n)
-    F.op_case_space(ctx, k, pk, t_contracts, F.S.FAULT_RATES["code_case_space"], n)
-    F.op_required_empty(ctx, k, pk, t_contracts, n)
-    F.op_bad_value(ctx, k, pk, t_contracts, n)
-    F.op_bad_date(ctx, k, pk, t_contracts, n)
-    F.contracts_cross_rules(ctx, k, pk, n)
-    k = F.op_duplicates(ctx, k, pk, t_contracts, n)
-    k = F.op_key_conflict(ctx, k, pk, t_contracts, n, F.change_contract_custody)
+    k, _ = _faulty_rows(ctx, contracts, t_contracts, F.change_contract_custody, (F.contracts_cross_rules,),
+                        field_count=False)
     F.op_text_dates(ctx, k, t_contracts)
 
-    s = F.work_frame(sessions)
-    m = len(sessions)
-    ps = F.Picker(ctx.rng, m)
-    F.op_case_space(ctx, s, ps, t_sessions, F.S.FAULT_RATES["code_case_space"], m)
-    F.op_required_empty(ctx, s, ps, t_sessions, m)
-    F.op_bad_value(ctx, s, ps, t_sessions, m)
-    F.op_bad_date(ctx, s, ps, t_sessions, m)
-    s = F.op_duplicates(ctx, s, ps, t_sessions, m)
-    s = F.op_key_conflict(ctx, s, ps, t_sessions, m, F.change_attendance)
-    s = F.sessions_earlier(ctx, s, history, t_sessions, m)
+    s, ps = _faulty_rows(ctx, sessions, t_sessions, F.change_attendance, field_count=False)
+    s = F.sessions_earlier(ctx, s, history, t_sessions, len(sessions))
     F.op_text_dates(ctx, s, t_sessions)
     if ctx.rng.random() < 0.5 or i == 0:
         s = F.blank_rows(ctx, s, int(ctx.rng.integers(1, 3)))

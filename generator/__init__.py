@@ -10,12 +10,12 @@ Modules: ``population`` (the world, vectorised), ``render`` (clean monthly conte
 from the contracts), ``faults`` (row- and file-level faults), ``writers`` (byte-exact CSV and
 deterministic xlsx), ``landing`` (the run plan and the folder), ``cli`` (argument parsing).
 
-    from pipelines.generator import generate_landing
+    from generator import generate_landing
     summary = generate_landing(Path("landing"), start="2025-01", months=12, scale="durham", seed=42)
 """
 
-from pipelines.generator.cli import main_generate
-from pipelines.generator.faults import FAULT_HANDLING
-from pipelines.generator.landing import generate_landing
+from generator.cli import main_generate
+from generator.faults import FAULT_HANDLING
+from generator.landing import generate_landing
 
 __all__ = ["generate_landing", "main_generate", "FAULT_HANDLING"]

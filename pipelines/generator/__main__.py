@@ -1,7 +1,0 @@
-"""``python -m pipelines.generator --out DIR ...``: the generator without the main CLI."""
-
-import sys
-
-from pipelines.generator.cli import main_generate
-
-raise SystemExit(main_generate(sys.argv[1:]))

@@ -1,0 +1,105 @@
+"""The ingest asset's checks can fail: a planted validator regression and a planted row loss
+each turn a check red in a real Dagster materialisation against real files and DuckDB."""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+
+from pipelines.alerts import collect_delivery_incidents
+from pipelines.dq import ReasonKind
+from pipelines.ingest import load, validate
+from pipelines.ingest.definitions import landing_deliveries
+from pipelines.ingest.reconcile import reconciliation_failures
+from tests.ingest_files import custody_row, query, rms_row, site, write_custody, write_rms  # noqa: F401 (site: a fixture)
+
+
+def materialise() -> dict[str, bool]:
+    result = dg.materialize([landing_deliveries], instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    return {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+
+
+def test_both_checks_pass_on_a_clean_landing(site):
+    landing, home = site
+    write_rms(landing / "rms/arrests_202610.csv", [rms_row("DUR-A-0000001"), rms_row("DUR-A-0000002", force_code="ZZZ")])
+    write_custody(landing / "custody/custody_202610.csv", [custody_row()])
+    assert materialise() == {"rows_reconcile": True, "gx_validation": True}
+    assert query(home, "SELECT count(*) FROM raw.rms_arrests") == [(1,)]
+    # The assets' column schemas (from the contracts and pipelines/dq.py) are the tables' own.
+    for spec in landing_deliveries.specs:
+        schema, table = spec.key.path
+        declared = [(c.name, c.type) for c in spec.metadata["dagster/column_schema"].columns]
+        assert declared == query(home, f"SELECT column_name, data_type FROM information_schema.columns "
+                                       f"WHERE table_schema = '{schema}' AND table_name = '{table}' "
+                                       "ORDER BY ordinal_position"), spec.key
+
+
+def test_a_validator_regression_is_caught_by_the_gx_gate(site, monkeypatch):
+    landing, home = site
+    real_checks = validate.column_checks
+
+    def regressed(column, raw, typed):  # the code-list check lost
+        return [(c, r) for c, r in real_checks(column, raw, typed) if r.kind != ReasonKind.CODE_LIST]
+
+    monkeypatch.setattr(validate, "column_checks", regressed)
+    write_rms(landing / "rms/arrests_202610.csv", [rms_row("DUR-A-0000001"), rms_row("DUR-A-0000002", force_code="ZZZ")])
+    checks = materialise()
+    assert checks["gx_validation"] is False
+    assert checks["rows_reconcile"] is True  # the books balance: nothing of it was loaded
+    (status, reason), = query(home, "SELECT status, reason FROM dq.deliveries")
+    assert status == "rejected" and "expect_column_values_to_be_in_set(force_code): 1" in reason
+    assert query(home, "SELECT count(*) FROM raw.rms_arrests") == [(0,)]
+    assert query(home, "SELECT expectation, column_name, unexpected_count FROM dq.validation_results "
+                       "WHERE NOT success") == [("expect_column_values_to_be_in_set", "force_code", 1)]
+    con = duckdb.connect(str(home.build_db), read_only=True)
+    try:
+        (incident,) = collect_delivery_incidents(con, None)
+    finally:
+        con.close()
+    assert incident.title == "Delivery rejected by the GX gate: rms/arrests_202610.csv"
+    assert "defect in the validator" in incident.detail and "ZZZ" not in incident.detail
+
+    # The validator fixed: the next run takes the same file again, loads it and turns green.
+    monkeypatch.setattr(validate, "column_checks", real_checks)
+    assert materialise() == {"rows_reconcile": True, "gx_validation": True}
+    assert query(home, "SELECT status FROM dq.deliveries ORDER BY seen_order") == [("rejected",), ("accepted",)]
+    assert query(home, "SELECT count(*) FROM raw.rms_arrests") == [(1,)]
+    assert materialise() == {"rows_reconcile": True, "gx_validation": True}  # and nothing again
+    assert query(home, "SELECT count(*) FROM dq.deliveries") == [(2,)]
+
+
+def test_a_lost_row_turns_the_reconciliation_red(site, monkeypatch):
+    landing, home = site
+    real_insert = load._insert_rows
+
+    def lossy(con, landed, outcome, secret):  # a loader that drops the last row
+        outcome.to_load = outcome.to_load.iloc[:-1]
+        real_insert(con, landed, outcome, secret)
+
+    monkeypatch.setattr(load, "_insert_rows", lossy)
+    write_rms(landing / "rms/arrests_202610.csv", [rms_row("DUR-A-0000001"), rms_row("DUR-A-0000002")])
+    checks = materialise()
+    assert checks["rows_reconcile"] is False
+    assert query(home, "SELECT rows_loaded FROM dq.deliveries") == [(2,)]
+    assert query(home, "SELECT count(*) FROM raw.rms_arrests") == [(1,)]
+
+
+def test_reconciliation_counts_raw_and_quarantine_per_delivery(site):
+    landing, home = site
+    write_rms(landing / "rms/arrests_202610.csv", [rms_row("DUR-A-0000001"), rms_row("DUR-A-0000002", sex="Q")])
+    materialise()
+    con = duckdb.connect(str(home.build_db))
+    try:
+        assert reconciliation_failures(con) == []
+        con.execute("DELETE FROM dq.quarantined_rows")
+        (lost,) = reconciliation_failures(con)
+        assert (lost.file_name, lost.rows_quarantined, lost.rows_in_quarantine) == ("rms/arrests_202610.csv", 1, 0)
+        con.execute("INSERT INTO dq.quarantined_rows SELECT * FROM dq.quarantined_rows WHERE FALSE")
+        con.execute("UPDATE dq.deliveries SET rows_quarantined = 0, rows_loaded = 2")
+        (extra,) = reconciliation_failures(con)  # the sum still holds; raw does not
+        assert (extra.rows_loaded, extra.rows_in_raw) == (2, 1)
+        con.execute("DELETE FROM dq.deliveries")
+        (unknown,) = reconciliation_failures(con)  # raw rows of no recorded delivery
+        assert (unknown.file_name, unknown.status, unknown.rows_in_raw) == ("rms/arrests_202610.csv", None, 1)
+    finally:
+        con.close()
