@@ -18,7 +18,7 @@ import pandas as pd
 
 from pipelines.contracts import Table, load_contract
 from pipelines.ingest import expectations
-from pipelines.ingest.discovery import LandedFile, scan_landing, unseen_files
+from pipelines.ingest.discovery import LandedFile, take_unseen
 from pipelines.ingest.readers import DeliveryRejected, read_delivery
 from pipelines.ingest.store import ensure_schema, key_text_sql, open_restricted, raw_columns
 from pipelines.ingest.validate import (
@@ -89,9 +89,11 @@ def earlier_digests(con, table: Table, month: str, keys: pd.Series) -> dict[str,
     return dict(rows)
 
 
-def _validate_delivery(con, landed: LandedFile, secret: bytes) -> list[SheetOutcome]:
+def _validate_delivery(con, landed: LandedFile, data: bytes | None, secret: bytes) -> list[SheetOutcome]:
+    if landed.problem or data is None:
+        raise DeliveryRejected(landed.problem or "unreadable")
     contract = load_contract(landed.source)
-    sheets = read_delivery(landed.path, contract)
+    sheets = read_delivery(data, contract)
     for sheet in sheets:  # every header is checked before any row work: a bad one rejects all
         check_header(sheet, contract.table(sheet.table))
     reference = reference_connection()
@@ -180,10 +182,10 @@ def _missing_contracts(con, landed: LandedFile) -> int:
     """, [landed.month]).fetchone()[0]
 
 
-def ingest_delivery(con, restricted, landed: LandedFile, secret: bytes) -> DeliveryResult:
+def ingest_delivery(con, restricted, landed: LandedFile, data: bytes | None, secret: bytes) -> DeliveryResult:
     result = DeliveryResult(landed.file_name, landed.sha256, "rejected", landed.source, landed.month, landed.version)
     try:
-        outcomes = _validate_delivery(con, landed, secret)
+        outcomes = _validate_delivery(con, landed, data, secret)
     except DeliveryRejected as rejection:
         result.reason = str(rejection)
         result.events.append(("rejected", "error", str(rejection)))
@@ -255,19 +257,19 @@ def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: b
         ensure_schema(con)
         seen = con.execute("SELECT file_name, sha256, status FROM dq.deliveries").fetchall()
         seen_digests = {sha for _, sha, status in seen if sha and status != "ignored"}
-        for landed in unseen_files(scan_landing(landing), seen):
+        for landed, data in take_unseen(landing, seen):
             if not landed.is_delivery:
                 result = DeliveryResult(landed.file_name, landed.sha256, "ignored",
-                                        reason="not a delivery name: reported once, never loaded")
+                                        reason=landed.problem or "not a delivery name: reported once, never loaded")
                 result.events.append(("ignored", "warning", result.reason))
                 _record_alone(con, result)
-            elif landed.sha256 in seen_digests:
+            elif landed.sha256 and landed.sha256 in seen_digests:
                 result = DeliveryResult(landed.file_name, landed.sha256, "duplicate", landed.source,
                                         landed.month, landed.version,
                                         reason="the same bytes as a file already seen: changes nothing")
                 _record_alone(con, result)
             else:
-                result = ingest_delivery(con, restricted, landed, secret)
+                result = ingest_delivery(con, restricted, landed, data, secret)
                 seen_digests.add(landed.sha256)
             report.results.append(result)
     finally:

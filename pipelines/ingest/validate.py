@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -70,7 +71,8 @@ def typed_sql(column: Column) -> str:
     """The typed value, or NULL when the normalised text does not parse as the type."""
     name = _q(column.name)
     if column.type == "integer":
-        return f"CASE WHEN regexp_full_match({name}, '[+-]?[0-9]+') THEN TRY_CAST({name} AS BIGINT) END"
+        # INTEGER, the warehouse column's type: a wider value is out of range, not a crash at insert.
+        return f"CASE WHEN regexp_full_match({name}, '[+-]?[0-9]+') THEN TRY_CAST({name} AS INTEGER) END"
     if column.type == "decimal":
         return f"CASE WHEN regexp_full_match({name}, '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)') THEN TRY_CAST({name} AS DOUBLE) END"
     if column.type in ("date", "datetime"):
@@ -97,7 +99,12 @@ def column_checks(column: Column, raw: str, typed: str) -> list[tuple[str, str]]
     if column.type in ("integer", "decimal", "date", "datetime"):
         expected = {"integer": "a whole number", "decimal": "a number"}.get(
             column.type, " or ".join(readable_format(f) for f in column.formats))
-        checks.append((f"{raw} IS NOT NULL AND {typed} IS NULL", f"{col}: value{shown} is not {expected}"))
+        if column.type == "integer":
+            checks.append((f"regexp_full_match({raw}, '[+-]?[0-9]+') AND {typed} IS NULL",
+                           f"{col}: value is a whole number outside the 32-bit range"))
+            checks.append((f"NOT regexp_full_match({raw}, '[+-]?[0-9]+')", f"{col}: value{shown} is not {expected}"))
+        else:
+            checks.append((f"{raw} IS NOT NULL AND {typed} IS NULL", f"{col}: value{shown} is not {expected}"))
     if column.type == "flag":
         checks.append((f"{raw} NOT IN ('Y', 'N')", f"{col}: value{shown} is not Y or N"))
     if column.pattern:
@@ -185,14 +192,16 @@ def keyed_digest(key: bytes, text: str) -> str:
 
 def check_header(sheet: RawSheet, table: Table) -> list[str]:
     """Reject a header lacking a contract column; return the extra (ignored) columns."""
-    missing = [c for c in table.column_names if c not in sheet.header]
+    present = set(sheet.header)  # sets and one count: linear in the header's width
+    missing = [c for c in table.column_names if c not in present]
     if missing:
         where = f"sheet '{table.sheet}'" if table.sheet else "header"
         raise DeliveryRejected(f"{where} lacks required column(s): {', '.join(missing)}")
-    dupes = sorted({h for h in sheet.header if h and sheet.header.count(h) > 1})
+    dupes = sorted(h for h, n in Counter(sheet.header).items() if h and n > 1)
     if dupes:
         raise DeliveryRejected(f"header repeats column(s): {', '.join(dupes)}")
-    return [h for h in sheet.header if h and h not in table.column_names]
+    known = set(table.column_names)
+    return [h for h in sheet.header if h and h not in known]
 
 
 def validate_sheet(
