@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 from pipelines.contracts import SourceContract
@@ -130,8 +131,7 @@ def check_workbook_archive(data: bytes, limits: Limits = LIMITS) -> None:
 def _read_sheet(worksheet, table, limits: Limits) -> RawSheet:
     # The <dimension> a file declares is not trusted: it would pad every row to its width.
     worksheet.reset_dimensions()
-    # One column past the limit shows whether a row reaches beyond it, without building wider rows.
-    rows = worksheet.iter_rows(values_only=True, max_col=limits.max_columns + 1)
+    rows = worksheet.iter_rows(values_only=True)  # each row as wide as its last cell
     header_cells = next(rows, None)
     if header_cells is None:
         raise DeliveryRejected(f"sheet '{table.sheet}' has no header row")
@@ -146,7 +146,8 @@ def _read_sheet(worksheet, table, limits: Limits) -> RawSheet:
         if beyond.count(None) == len(beyond):  # the usual row: nothing past the header (C-speed test)
             texts = [cell_text(v) for v in cells[:width]]
         else:
-            if cells[-1] not in (None, ""):
+            far = cells[limits.max_columns:]
+            if far.count(None) != len(far):
                 raise DeliveryRejected(
                     f"sheet '{table.sheet}' row {offset} has cells beyond column {limits.max_columns}")
             texts = [cell_text(v) for v in cells]
@@ -160,6 +161,22 @@ def _read_sheet(worksheet, table, limits: Limits) -> RawSheet:
     return sheet
 
 
+def _fault(error: Exception) -> str:
+    """What went wrong reading a workbook, in words that quote nothing from the file.
+
+    openpyxl's and the parsers' messages quote cells and markup, which may be personal.
+    """
+    if isinstance(error, (zipfile.BadZipFile, zlib.error, EOFError)):
+        return "a compressed part is corrupt"
+    if isinstance(error, SyntaxError):  # xml.etree's ParseError and lxml's XMLSyntaxError
+        return "a part is not well-formed XML"
+    if isinstance(error, KeyError):
+        return "a part is missing"
+    if isinstance(error, (ValueError, IndexError, OverflowError, TypeError)):
+        return f"a cell cannot be read ({type(error).__name__})"
+    return f"it cannot be read ({type(error).__name__})"
+
+
 def read_xlsx(data: bytes, contract: SourceContract, limits: Limits = LIMITS) -> list[RawSheet]:
     if not data:
         raise DeliveryRejected("zero bytes: the file is empty")
@@ -169,8 +186,7 @@ def read_xlsx(data: bytes, contract: SourceContract, limits: Limits = LIMITS) ->
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a corrupt zip or xml
-        # Only the type: a parser's message may quote the file's text.
-        raise DeliveryRejected(f"unreadable workbook ({type(error).__name__})") from None
+        raise DeliveryRejected(f"unreadable workbook: {_fault(error)}") from None
     sheets = []
     table = None
     try:
@@ -183,11 +199,9 @@ def read_xlsx(data: bytes, contract: SourceContract, limits: Limits = LIMITS) ->
         raise
     except Exception as error:
         # A number cell holding text, a date cell that is no date, a shared string that does
-        # not exist: openpyxl's message quotes the cell, which may be personal, so only the
-        # sheet and the kind of fault are told (and no exception is chained).
-        raise DeliveryRejected(
-            f"unreadable workbook: sheet '{table.sheet}' has a cell that cannot be read "
-            f"({type(error).__name__})") from None
+        # not exist, a sheet inflated lazily from a corrupt member: only the sheet and the
+        # kind of fault are told, and no exception is chained for a log to print.
+        raise DeliveryRejected(f"unreadable workbook: sheet '{table.sheet}': {_fault(error)}") from None
     finally:
         workbook.close()
     return sheets
