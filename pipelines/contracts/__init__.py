@@ -33,6 +33,7 @@ class Column:
     formats: tuple[str, ...] = ()
     pii: str | None = None  # None | "pseudonymise" | "drop"
     upper: bool = False  # normalised to upper case before rules apply
+    screens: tuple[str, ...] = ()  # identifier screens (screens.yaml) its values must pass
 
     @property
     def warehouse_name(self) -> str | None:
@@ -91,6 +92,39 @@ def seed_values(seed: str, column: str) -> tuple[str, ...]:
         return tuple(row[column] for row in csv.DictReader(handle))
 
 
+@dataclass(frozen=True)
+class Screen:
+    """A shape of personal data looked for in a column the contract cannot pin down."""
+
+    name: str
+    description: str
+    pattern: str | None = None  # RE2, searched in the trimmed value
+    known_values: str | None = None  # "pii": compared with the values of the RMS `pii` columns
+
+
+@functools.cache
+def load_screens() -> dict[str, Screen]:
+    """The identifier screens of ``screens.yaml``, by name; each has a pattern or known values."""
+    spec = yaml.safe_load((CONTRACTS_DIR / "screens.yaml").read_text(encoding="utf-8"))
+    screens = {}
+    for name, body in spec["screens"].items():
+        unknown = set(body) - {"description", "pattern", "known_values"}
+        if unknown or ("pattern" in body) == ("known_values" in body) or body.get("known_values", "pii") != "pii":
+            raise ValueError(f"screens.yaml: screen '{name}' needs a description and exactly one of "
+                             f"pattern or known_values: pii (unknown keys: {sorted(unknown)})")
+        screens[name] = Screen(name, body["description"], body.get("pattern"), body.get("known_values"))
+    return screens
+
+
+def _screens(spec: dict) -> tuple[str, ...]:
+    names = tuple(spec.get("screen", ()))
+    unknown = [n for n in names if n not in load_screens()]
+    if unknown:
+        raise ValueError(f"column '{spec['name']}': unknown screen(s) {unknown}; screens.yaml declares "
+                         f"{sorted(load_screens())}")
+    return names
+
+
 def _column(spec: dict) -> Column:
     codes = spec.get("codes")
     if isinstance(codes, dict):
@@ -108,6 +142,7 @@ def _column(spec: dict) -> Column:
         formats=tuple(spec.get("formats", ())),
         pii=spec.get("pii"),
         upper=upper or spec["type"] == "flag",
+        screens=_screens(spec),
     )
 
 

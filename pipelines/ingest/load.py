@@ -20,6 +20,7 @@ from pipelines.contracts import Table, load_contract
 from pipelines.ingest import expectations
 from pipelines.ingest.discovery import LandedFile, take_unseen
 from pipelines.ingest.readers import DeliveryRejected, read_delivery
+from pipelines.ingest.screening import known_value_flags, personal_key, remember_personal_values
 from pipelines.ingest.store import ensure_schema, key_text_sql, open_restricted, raw_columns
 from pipelines.ingest.validate import (
     SheetOutcome,
@@ -89,13 +90,16 @@ def earlier_digests(con, table: Table, month: str, keys: pd.Series) -> dict[str,
     return dict(rows)
 
 
-def _validate_delivery(con, landed: LandedFile, data: bytes | None, secret: bytes) -> list[SheetOutcome]:
+def _validate_delivery(con, restricted, landed: LandedFile, data: bytes | None, secret: bytes) -> list[SheetOutcome]:
     if landed.problem or data is None:
         raise DeliveryRejected(landed.problem or "unreadable")
     contract = load_contract(landed.source)
     sheets = read_delivery(data, contract)
     for sheet in sheets:  # every header is checked before any row work: a bad one rejects all
         check_header(sheet, contract.table(sheet.table))
+    personal = personal_key(secret)
+    for sheet in sheets:  # personal values first: a later sheet or delivery is screened against them
+        remember_personal_values(restricted, sheet, contract.table(sheet.table), personal)
     reference = reference_connection()
     try:
         outcomes = []
@@ -105,7 +109,8 @@ def _validate_delivery(con, landed: LandedFile, data: bytes | None, secret: byte
             def history(keys, table=table):
                 return earlier_digests(con, table, landed.month, keys)
 
-            outcomes.append(validate_sheet(sheet, table, landed.month, digest_key(secret), history, reference))
+            flagged = known_value_flags(restricted, sheet, table, personal)
+            outcomes.append(validate_sheet(sheet, table, landed.month, digest_key(secret), history, reference, flagged))
         return outcomes
     finally:
         reference.close()
@@ -185,7 +190,7 @@ def _missing_contracts(con, landed: LandedFile) -> int:
 def ingest_delivery(con, restricted, landed: LandedFile, data: bytes | None, secret: bytes) -> DeliveryResult:
     result = DeliveryResult(landed.file_name, landed.sha256, "rejected", landed.source, landed.month, landed.version)
     try:
-        outcomes = _validate_delivery(con, landed, data, secret)
+        outcomes = _validate_delivery(con, restricted, landed, data, secret)
     except DeliveryRejected as rejection:
         result.reason = str(rejection)
         result.events.append(("rejected", "error", str(rejection)))

@@ -20,6 +20,7 @@ import pandas as pd
 
 from pipelines.contracts import Column, Table, seed_values
 from pipelines.ingest.readers import DeliveryRejected, RawSheet
+from pipelines.ingest.screening import screen_checks
 
 NULL_MARK = "\x00"
 
@@ -117,7 +118,7 @@ def column_checks(column: Column, raw: str, typed: str) -> list[tuple[str, str]]
         checks.append((f"{typed} < {column.minimum}", f"{col}: value{shown} is below {column.minimum:g}"))
     if column.maximum is not None:
         checks.append((f"{typed} > {column.maximum}", f"{col}: value{shown} is above {column.maximum:g}"))
-    return checks
+    return checks + screen_checks(column, raw)
 
 
 def _reason_sql(condition: str, reason: str, raw: str) -> str:
@@ -211,12 +212,13 @@ def validate_sheet(
     secret: bytes,
     history: Callable[[pd.Series], dict[str, str]] | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
+    flagged: dict[int, list[str]] | None = None,
 ) -> SheetOutcome:
     """Sort every row read into loaded, quarantined (with a reason) or duplicate.
 
     ``history`` maps the sheet's key texts to the row digest of each key already loaded
     from another month's delivery; the table's ``earlier_delivery_key_rule`` says what a
-    match means.
+    match means. ``flagged`` adds reasons found outside this query (row number -> reasons).
     """
     extra = check_header(sheet, table)
     names = table.column_names
@@ -245,7 +247,9 @@ def validate_sheet(
         outcome.to_load = checked
         return outcome
 
-    reasons = [list(c) + list(u) for c, u in zip(checked["column_reasons"], checked["rule_reasons"])]
+    flagged = flagged or {}
+    reasons = [list(c) + flagged.get(int(n), []) + list(u)
+               for c, u, n in zip(checked["column_reasons"], checked["rule_reasons"], checked["row_number"])]
     checked["row_digest"] = [keyed_digest(secret, text) for text in checked["canonical_row"]]
     duplicate = checked["canonical_row"].duplicated(keep="first")
 
