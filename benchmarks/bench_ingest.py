@@ -45,7 +45,7 @@ def main() -> None:
 
         contract = load_contract("rms")
         biggest = max((landing / "rms").glob("arrests_*.csv"), key=lambda p: p.stat().st_size)
-        sheet = read_delivery(biggest, contract)[0]
+        sheet = read_delivery(biggest.read_bytes(), contract)[0]
         started = time.perf_counter()
         outcome = validate_sheet(sheet, contract.tables[0], "2025-01", b"bench")
         ours = time.perf_counter() - started

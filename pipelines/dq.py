@@ -53,11 +53,21 @@ class ReasonKind(StrEnum):
     KEY_IN_DELIVERY = "key_in_delivery"  # column_name: the key columns; another row, other values
     KEY_CHANGED = "key_changed"  # column_name: the key columns; loaded earlier with other values
     KEY_OTHER_MONTH = "key_other_month"  # column_name: the key columns; owned by another month
+    PERSONAL_DATA = "personal_data"  # column_name, rule_name: the screen (contracts/screens.yaml) it matched
 
 
 COLUMN_REASONS = frozenset({ReasonKind.REQUIRED, ReasonKind.NOT_OF_TYPE, ReasonKind.NOT_A_FLAG,
                             ReasonKind.PATTERN, ReasonKind.CODE_LIST, ReasonKind.BELOW_MINIMUM,
                             ReasonKind.ABOVE_MAXIMUM, ReasonKind.OUTSIDE_MONTH})
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One failed check of a row: what failed as data, and a message that never holds the value."""
+    kind: ReasonKind
+    message: str
+    column_name: str | None = None
+    rule_name: str | None = None
 
 
 class Severity(StrEnum):
@@ -142,7 +152,7 @@ QUARANTINE_REASONS = _table(
     *_FILE, *_ROW,
     ("kind", "VARCHAR", _one_of(ReasonKind)),
     ("column_name", "VARCHAR", "The column that failed (the key's columns, comma-separated, for a key clash)."),
-    ("rule_name", "VARCHAR", "The contract rule broken (kind `rule`)."),
+    ("rule_name", "VARCHAR", "The contract rule broken (kind `rule`), or the screen matched (kind `personal_data`)."),
     ("message", "VARCHAR", "The reason for people; never the offending value."),
 )
 

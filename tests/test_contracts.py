@@ -6,7 +6,9 @@ import pytest
 import yaml
 
 from pipelines import dq
-from pipelines.contracts import ContractError, SOURCES, all_contracts, read_contract_file
+from pipelines.contracts import (
+    SCREENS_FILE, SOURCES, ContractError, all_contracts, read_contract_file, read_screens_file,
+)
 from pipelines.ingest.store import raw_columns
 from pipelines.paths import CONTRACTS_DIR, DBT_PROJECT_DIR, STAGING_DIR
 
@@ -23,7 +25,18 @@ def _rms() -> dict:
 
 def test_every_contract_file_follows_the_schema():
     assert [c.source for c in all_contracts()] == list(SOURCES)
-    assert {p.stem for p in CONTRACTS_DIR.glob("*.yaml")} == set(SOURCES)
+    assert {p.name for p in CONTRACTS_DIR.glob("*.yaml")} == {f"{s}.yaml" for s in SOURCES} | {SCREENS_FILE}
+
+
+def test_a_misspelt_screen_key_is_an_error(tmp_path):
+    spec = yaml.safe_load((CONTRACTS_DIR / SCREENS_FILE).read_text(encoding="utf-8"))
+    assert read_screens_file(CONTRACTS_DIR / SCREENS_FILE)  # the real file passes
+    name, screen = next((n, s) for n, s in spec["screens"].items() if "pattern" in s)
+    screen["patern"] = screen.pop("pattern")
+    path = tmp_path / SCREENS_FILE
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    with pytest.raises(ContractError, match=rf"screens.yaml: screen {name}: unknown key\(s\) patern"):
+        read_screens_file(path)
 
 
 def test_a_renamed_column_key_is_an_error(tmp_path):

@@ -38,6 +38,7 @@ REASON_WORDING = {
     ReasonKind.KEY_CHANGED: "key ({columns}) already loaded from an earlier delivery with different values",
     ReasonKind.KEY_OTHER_MONTH: "key ({columns}) already loaded from another month's delivery",
     ReasonKind.FIELD_COUNT: "row has N fields; the header has N",
+    ReasonKind.PERSONAL_DATA: "{columns}: looks like personal data (withheld)",
 }
 
 

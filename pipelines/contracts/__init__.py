@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import functools
 from dataclasses import dataclass
+from pathlib import Path
 
 import yaml
 
 from pipelines.paths import CONTRACTS_DIR, SEEDS_DIR
+
 
 class ContractError(ValueError):
     """A contract file that does not follow the schema (an unknown or missing key, a bad value)."""
@@ -28,21 +30,25 @@ SCHEMA = {
               {"description", "rules", "sheet", "month_column", "earlier_delivery_key_rule",
                "references", "derived"}),
     "column": ({"name", "type"},
-               {"description", "nullable", "pattern", "codes", "min", "max", "formats", "pii", "case"}),
+               {"description", "nullable", "pattern", "codes", "min", "max", "formats", "pii", "case", "screen"}),
     "codes": ({"seed", "column"}, set()),
     "rule": ({"name", "sql"}, set()),
     "references": ({"table", "columns"}, set()),
     "derived": ({"name", "type", "from", "function"}, set()),
+    "screens": ({"screens"}, set()),
+    "screen": ({"description"}, {"pattern", "known_values"}),
 }
 VALUES = {
     "format": {"csv", "xlsx"},
     "type": {"text", "integer", "decimal", "date", "datetime", "flag"},
     "pii": {"pseudonymise", "drop"},
     "case": {"upper"},
+    "known_values": {"pii"},
     "earlier_delivery_key_rule": {"immutable_version", "owned_by_month", "snapshot", "correction"},
 }
 
 SOURCES = ("rms", "custody", "programme")  # also the order deliveries are taken in
+SCREENS_FILE = "screens.yaml"  # the identifier screens columns opt into; every other file is a source
 PSEUDONYM_COLUMN = "person_pseudonym"  # what a `pii: pseudonymise` column becomes
 
 
@@ -59,6 +65,7 @@ class Column:
     formats: tuple[str, ...] = ()
     pii: str | None = None  # None | "pseudonymise" | "drop"
     upper: bool = False  # normalised to upper case before rules apply
+    screens: tuple[str, ...] = ()  # identifier screens (screens.yaml) its values must pass
 
     @property
     def warehouse_name(self) -> str | None:
@@ -132,6 +139,43 @@ def check_keys(spec, level: str, where: str) -> None:
             raise ContractError(f"{where}: {key} {spec[key]!r} is not one of {', '.join(sorted(allowed))}")
 
 
+@dataclass(frozen=True)
+class Screen:
+    """A shape of personal data looked for in a column the contract cannot pin down."""
+
+    name: str
+    description: str
+    pattern: str | None = None  # RE2, searched in the trimmed value
+    known_values: str | None = None  # "pii": compared with the values of the RMS `pii` columns
+
+
+@functools.cache
+def load_screens() -> dict[str, Screen]:
+    """The identifier screens of ``screens.yaml``, by name; each has a pattern or known values."""
+    return read_screens_file(CONTRACTS_DIR / SCREENS_FILE)
+
+
+def read_screens_file(path: Path) -> dict[str, Screen]:
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    check_keys(spec, "screens", "screens.yaml")
+    screens = {}
+    for name, body in spec["screens"].items():
+        check_keys(body, "screen", f"screens.yaml: screen {name}")
+        if ("pattern" in body) == ("known_values" in body):
+            raise ContractError(f"screens.yaml: screen {name} needs exactly one of pattern or known_values")
+        screens[name] = Screen(name, body["description"], body.get("pattern"), body.get("known_values"))
+    return screens
+
+
+def _screens(spec: dict) -> tuple[str, ...]:
+    names = tuple(spec.get("screen", ()))
+    unknown = [n for n in names if n not in load_screens()]
+    if unknown:
+        raise ContractError(f"column {spec['name']}: unknown screen(s) {', '.join(unknown)}; screens.yaml declares "
+                            f"{', '.join(sorted(load_screens()))}")
+    return names
+
+
 def _column(spec: dict, where: str = "column") -> Column:
     check_keys(spec, "column", f"{where} {spec.get('name', '?') if isinstance(spec, dict) else '?'}")
     codes = spec.get("codes")
@@ -151,6 +195,7 @@ def _column(spec: dict, where: str = "column") -> Column:
         formats=tuple(spec.get("formats", ())),
         pii=spec.get("pii"),
         upper=upper or spec["type"] == "flag",
+        screens=_screens(spec),
     )
 
 

@@ -2,26 +2,38 @@
 
 A delivery name matches one source contract's ``file_regex``; anything else (lock files,
 ``.tmp`` files being written, notes) is not a delivery. Nothing here touches the warehouse.
+
+The landing folder is written by others, so nothing in it is trusted: names are shown in an
+escaped form that is valid, printable UTF-8 (a name with a control character or bytes that
+are not UTF-8 can never be a delivery); links are never followed and special files (fifos,
+devices, sockets) never opened; a delivery is read into memory once, bounded by the size
+limit, and the bytes hashed are the bytes parsed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
-from dataclasses import dataclass
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipelines.contracts import SOURCES, load_contract
+from pipelines.ingest.limits import LIMITS, Limits
+from pipelines.ingest.readers import DeliveryRejected
 
 
 @dataclass(frozen=True)
 class LandedFile:
-    file_name: str  # path relative to the landing folder, with forward slashes
+    file_name: str  # path relative to the landing folder, forward slashes, escaped by display_name
     path: Path
-    sha256: str
+    sha256: str | None  # None: never read (a link, a special file, a name refused before reading)
     source: str | None = None  # None: not a delivery
     month: str | None = None  # 'YYYY-MM'
     version: int | None = None
+    problem: str | None = None  # why it is refused without being loaded (rejected, or ignored if no delivery)
 
     @property
     def is_delivery(self) -> bool:
@@ -32,13 +44,25 @@ class LandedFile:
         """Deliveries are taken by source (rms, custody, programme), month, then version."""
         if not self.is_delivery:
             return (len(SOURCES), "", 0, self.file_name)
-        return (SOURCES.index(self.source), self.month, self.version, self.file_name)
+        return (SOURCES.index(self.source), self.month, self.version or 0, self.file_name)
+
+
+def display_name(name: str) -> str:
+    """A landed name as printable, valid UTF-8: undecodable bytes and control characters escaped.
+
+    Python hands undecodable bytes of a name over as lone surrogates, which no database,
+    log or mail accepts; a trailing newline or a right-to-left override would mislead
+    whoever reads the name. Escaped, such a name can no longer match a delivery pattern.
+    """
+    text = os.fsencode(name).decode("utf-8", "backslashreplace")
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def parse_delivery_name(file_name: str) -> tuple[str, str, int] | None:
     """(source, 'YYYY-MM', version) for a delivery name, None for anything else."""
     for source in SOURCES:
-        match = re.match(load_contract(source).file_regex, file_name)
+        # fullmatch: with `$` alone, a name ending in a newline would still match.
+        match = re.fullmatch(load_contract(source).file_regex, file_name)
         if not match:
             continue
         yyyymm = match["month"]
@@ -51,23 +75,106 @@ def parse_delivery_name(file_name: str) -> tuple[str, str, int] | None:
     return None
 
 
+def _kind(mode: int) -> str | None:
+    """None for a regular file, else what the entry is, in words."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISLNK(mode):
+        return "symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "named pipe"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "special file"
+
+
+def _walk(folder: Path) -> Iterator[tuple[Path, str | None]]:
+    """(path, kind) of every entry below ``folder`` that is not a folder, never following a link."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError as error:
+        yield folder, f"folder that cannot be listed ({error.strerror})"
+        return
+    for entry in entries:
+        try:
+            mode = entry.stat(follow_symlinks=False).st_mode
+        except OSError:
+            continue  # gone since it was listed: the next run sees whatever replaced it
+        if stat.S_ISDIR(mode):
+            yield from _walk(Path(entry.path))
+        else:
+            yield Path(entry.path), _kind(mode)
+
+
+def read_once(path: Path, keep_up_to: int) -> tuple[str, bytes | None]:
+    """The file's sha256 and, if it holds at most ``keep_up_to`` bytes, those very bytes.
+
+    One pass over one open file: what is hashed is what is returned, even while another
+    process appends to it. Opened without following a link and without blocking on a fifo,
+    and refused unless it is a regular file when opened (it may have changed since listed).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        raise DeliveryRejected(f"unreadable: {error.strerror}") from None
+    with open(fd, "rb", buffering=0) as handle:
+        kind = _kind(os.fstat(fd).st_mode)
+        if kind:
+            raise DeliveryRejected(f"not a regular file but a {kind}: never read")
+        digest, chunks, size = hashlib.sha256(), [], 0
+        try:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+                size += len(block)
+                if size <= keep_up_to:
+                    chunks.append(block)
+                else:
+                    chunks.clear()  # over the limit: hashed to the end, never held
+        except OSError as error:
+            raise DeliveryRejected(f"unreadable: {error.strerror}") from None
+    return digest.hexdigest(), (b"".join(chunks) if size <= keep_up_to else None)
+
+
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return read_once(path, keep_up_to=-1)[0]
 
 
-def scan_landing(landing: Path) -> list[LandedFile]:
-    """Every regular file under the landing folder, deliveries first in processing order."""
+def scan_landing(landing: Path, digest: bool = True, limits: Limits = LIMITS) -> list[LandedFile]:
+    """Every entry under the landing folder, deliveries first in processing order.
+
+    ``digest=False`` leaves ``sha256`` unset so that a delivery is read only once, when it
+    is taken (``take_unseen``). A link or special file is never read; nor is a delivery name
+    whose version no warehouse column can hold.
+    """
     found = []
-    for path in sorted(p for p in landing.rglob("*") if p.is_file()):
-        file_name = path.relative_to(landing).as_posix()
-        parsed = parse_delivery_name(file_name)
-        source, month, version = parsed if parsed else (None, None, None)
-        found.append(LandedFile(file_name, path, sha256_of(path), source, month, version))
+    for path, kind in _walk(landing):
+        file_name = display_name(path.relative_to(landing).as_posix())
+        source, month, version = parse_delivery_name(file_name) or (None, None, None)
+        problem = f"not a regular file but a {kind}: never followed nor read" if kind else None
+        if problem is None and version is not None and version > limits.max_version:
+            problem = f"version suffix is larger than {limits.max_version}"
+            version = None
+        sha256 = None
+        if digest and problem is None:
+            try:
+                sha256 = sha256_of(path)
+            except DeliveryRejected as refused:
+                problem = str(refused)
+        found.append(LandedFile(file_name, path, sha256, source, month, version, problem))
     return sorted(found, key=lambda f: f.order)
+
+
+def _is_new(landed: LandedFile, seen_files: set, ignored: set) -> bool:
+    if landed.is_delivery:
+        return (landed.file_name, landed.sha256) not in seen_files
+    return landed.file_name not in ignored
+
+
+def _seen_sets(seen: list[tuple[str, str, str]]) -> tuple[set, set]:
+    return {(name, sha) for name, sha, _ in seen}, {name for name, _, status in seen if status == "ignored"}
 
 
 def unseen_files(files: list[LandedFile], seen: list[tuple[str, str, str]]) -> list[LandedFile]:
@@ -76,12 +183,29 @@ def unseen_files(files: list[LandedFile], seen: list[tuple[str, str, str]]) -> l
     A delivery is known by its name and bytes (changed bytes make a new delivery); a
     non-delivery is known by its name alone, so it is reported once whatever its bytes.
     """
-    seen_files = {(name, sha) for name, sha, _ in seen}
-    ignored = {name for name, _, status in seen if status == "ignored"}
+    seen_files, ignored = _seen_sets(seen)
+    return [f for f in files if _is_new(f, seen_files, ignored)]
 
-    def is_new(landed: LandedFile) -> bool:
-        if landed.is_delivery:
-            return (landed.file_name, landed.sha256) not in seen_files
-        return landed.file_name not in ignored
 
-    return [f for f in files if is_new(f)]
+def take_unseen(landing: Path, seen: list[tuple[str, str, str]],
+                limits: Limits = LIMITS) -> Iterator[tuple[LandedFile, bytes | None]]:
+    """Each file no run has recorded, in processing order, with a delivery's bytes read once.
+
+    The sha256 of a delivery is that of the buffer handed on for parsing. A delivery over
+    the size limit is hashed to the end but not held, and comes with its ``problem``.
+    """
+    seen_files, ignored = _seen_sets(seen)
+    for landed in scan_landing(landing, digest=False, limits=limits):
+        if not landed.is_delivery and landed.file_name in ignored:
+            continue  # known by name alone: not even read
+        data = None
+        if landed.problem is None:
+            try:
+                sha256, data = read_once(landed.path, limits.max_file_bytes if landed.is_delivery else -1)
+                landed = replace(landed, sha256=sha256)
+                if landed.is_delivery and data is None:
+                    landed = replace(landed, problem=f"file is larger than the limit of {limits.max_file_bytes} bytes")
+            except DeliveryRejected as refused:
+                landed = replace(landed, problem=str(refused))
+        if _is_new(landed, seen_files, ignored):
+            yield landed, data

@@ -20,8 +20,9 @@ from pipelines import dq
 from pipelines.contracts import SourceContract, Table, load_contract
 from pipelines.dq import DeliveryStatus, EventKind, Severity
 from pipelines.ingest import expectations
-from pipelines.ingest.discovery import LandedFile, scan_landing, unseen_files
+from pipelines.ingest.discovery import LandedFile, take_unseen
 from pipelines.ingest.readers import DeliveryRejected, read_delivery
+from pipelines.ingest.screening import known_value_flags, personal_key, remember_personal_values
 from pipelines.ingest.store import ensure_schema, key_text_sql, open_restricted, raw_columns
 from pipelines.ingest.validate import (
     SheetOutcome,
@@ -97,11 +98,16 @@ def earlier_digests(con, table: Table, month: str, keys: pd.Series) -> dict[str,
     return dict(rows)
 
 
-def _validate_delivery(con, landed: LandedFile, secret: bytes) -> list[SheetOutcome]:
+def _validate_delivery(con, restricted, landed: LandedFile, data: bytes | None, secret: bytes) -> list[SheetOutcome]:
+    if landed.problem or data is None:
+        raise DeliveryRejected(landed.problem or "unreadable")
     contract = load_contract(landed.source)
-    sheets = read_delivery(landed.path, contract)
+    sheets = read_delivery(data, contract)
     for sheet in sheets:  # every header is checked before any row work: a bad one rejects all
         check_header(sheet, contract.table(sheet.table))
+    personal = personal_key(secret)
+    for sheet in sheets:  # personal values first: a later sheet or delivery is screened against them
+        remember_personal_values(restricted, sheet, contract.table(sheet.table), personal)
     reference = reference_connection()
     try:
         outcomes = []
@@ -111,7 +117,8 @@ def _validate_delivery(con, landed: LandedFile, secret: bytes) -> list[SheetOutc
             def history(keys, table=table):
                 return earlier_digests(con, table, landed.month, keys)
 
-            outcomes.append(validate_sheet(sheet, table, landed.month, digest_key(secret), history, reference))
+            flagged = known_value_flags(restricted, sheet, table, personal)
+            outcomes.append(validate_sheet(sheet, table, landed.month, digest_key(secret), history, reference, flagged))
         return outcomes
     finally:
         reference.close()
@@ -201,11 +208,11 @@ def missing_from_snapshot(con, table: Table, landed: LandedFile) -> int:
     """, [landed.month]).fetchone()[0]
 
 
-def ingest_delivery(con, restricted, landed: LandedFile, secret: bytes) -> DeliveryResult:
+def ingest_delivery(con, restricted, landed: LandedFile, data: bytes | None, secret: bytes) -> DeliveryResult:
     result = DeliveryResult(landed.file_name, landed.sha256, DeliveryStatus.REJECTED, landed.source,
                             landed.month, landed.version)
     try:
-        outcomes = _validate_delivery(con, landed, secret)
+        outcomes = _validate_delivery(con, restricted, landed, data, secret)
     except DeliveryRejected as rejection:
         result.reason = str(rejection)
         result.events.append(Event(EventKind.REJECTED, Severity.ERROR, str(rejection)))
@@ -291,19 +298,19 @@ def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: b
         ensure_schema(con)
         seen = con.execute(dq.SEEN_FILES_SQL).fetchall()
         seen_digests = {sha for _, sha, status in seen if sha and status != DeliveryStatus.IGNORED}
-        for landed in unseen_files(scan_landing(landing), seen):
+        for landed, data in take_unseen(landing, seen):
             if not landed.is_delivery:
                 # Recorded once, in dq.deliveries (no event): alerts read it there.
                 result = DeliveryResult(landed.file_name, landed.sha256, DeliveryStatus.IGNORED,
-                                        reason="not a delivery name: reported once, never loaded")
+                                        reason=landed.problem or "not a delivery name: reported once, never loaded")
                 _record_alone(con, result)
-            elif landed.sha256 in seen_digests:
+            elif landed.sha256 and landed.sha256 in seen_digests:
                 result = DeliveryResult(landed.file_name, landed.sha256, DeliveryStatus.DUPLICATE, landed.source,
                                         landed.month, landed.version,
                                         reason="the same bytes as a file already seen: changes nothing")
                 _record_alone(con, result)
             else:
-                result = ingest_delivery(con, restricted, landed, secret)
+                result = ingest_delivery(con, restricted, landed, data, secret)
                 seen_digests.add(landed.sha256)
             report.results.append(result)
     finally:

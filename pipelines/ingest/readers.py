@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import zipfile
+import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from pipelines.contracts import SourceContract
+from pipelines.ingest.limits import LIMITS, Limits
 
 
 class DeliveryRejected(Exception):
@@ -69,7 +71,12 @@ def _records_with_raw_text(text: str):
         start = state["line"] + 1
 
 
-def read_csv(data: bytes, contract: SourceContract) -> list[RawSheet]:
+def _check_width(width: int, where: str, limits: Limits) -> None:
+    if width > limits.max_columns:
+        raise DeliveryRejected(f"{where} has {width} columns; the limit is {limits.max_columns}")
+
+
+def read_csv(data: bytes, contract: SourceContract, limits: Limits = LIMITS) -> list[RawSheet]:
     if not data:
         raise DeliveryRejected("zero bytes: the file is empty")
     text = decode_strictly(data, contract.encoding or "utf-8")
@@ -78,12 +85,14 @@ def read_csv(data: bytes, contract: SourceContract) -> list[RawSheet]:
         first = next(records, None)
         if first is None:
             raise DeliveryRejected("unreadable: no header row")
+        _check_width(len(first[1]), "header", limits)
         header = [h.strip().lower() for h in first[1]]
         table = contract.tables[0]
         sheet = RawSheet(table.name, header)
         for line_number, fields, raw in records:
             sheet.rows.append(RawRow(line_number, fields, raw))
     except csv.Error as error:
+        # The csv module's messages name the fault (a NUL, a field over its size limit), never the text.
         raise DeliveryRejected(f"unreadable CSV: {error}") from None
     return [sheet]
 
@@ -103,48 +112,102 @@ def cell_text(value) -> str:
     return str(value)
 
 
-def read_xlsx(data: bytes, contract: SourceContract) -> list[RawSheet]:
+def check_workbook_archive(data: bytes, limits: Limits = LIMITS) -> None:
+    """Refuse a corrupt zip, or one that would inflate beyond the limit, before any of it is inflated.
+
+    A zip member never inflates beyond its declared size (``zipfile`` stops there), so the
+    declared sizes bound what reading the workbook can cost.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            declared = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+        raise DeliveryRejected("unreadable workbook: not a valid zip archive") from None
+    if declared > limits.max_workbook_uncompressed_bytes:
+        raise DeliveryRejected(f"workbook would inflate to {declared} bytes; the limit is "
+                               f"{limits.max_workbook_uncompressed_bytes}")
+
+
+def _read_sheet(worksheet, table, limits: Limits) -> RawSheet:
+    # The <dimension> a file declares is not trusted: it would pad every row to its width.
+    worksheet.reset_dimensions()
+    rows = worksheet.iter_rows(values_only=True)  # each row as wide as its last cell
+    header_cells = next(rows, None)
+    if header_cells is None:
+        raise DeliveryRejected(f"sheet '{table.sheet}' has no header row")
+    width = max((i + 1 for i, v in enumerate(header_cells) if v not in (None, "")), default=0)
+    _check_width(width, f"sheet '{table.sheet}' header", limits)
+    header = [cell_text(v).strip().lower() for v in header_cells[:width]]
+    sheet = RawSheet(table.name, header)
+    for offset, cells in enumerate(rows, start=2):
+        if offset > limits.max_sheet_rows:
+            raise DeliveryRejected(f"sheet '{table.sheet}' has rows beyond row {limits.max_sheet_rows}")
+        beyond = cells[width:]
+        if beyond.count(None) == len(beyond):  # the usual row: nothing past the header (C-speed test)
+            texts = [cell_text(v) for v in cells[:width]]
+        else:
+            far = cells[limits.max_columns:]
+            if far.count(None) != len(far):
+                raise DeliveryRejected(
+                    f"sheet '{table.sheet}' row {offset} has cells beyond column {limits.max_columns}")
+            texts = [cell_text(v) for v in cells]
+            # Cells beyond the header's width count only if they hold something.
+            while len(texts) > width and not texts[-1].strip():
+                texts.pop()
+        if not any(t.strip() for t in texts):
+            continue  # a wholly empty worksheet row is not a row
+        texts += [""] * (width - len(texts))
+        sheet.rows.append(RawRow(offset, texts, "\t".join(texts)))
+    return sheet
+
+
+def _fault(error: Exception) -> str:
+    """What went wrong reading a workbook, in words that quote nothing from the file.
+
+    openpyxl's and the parsers' messages quote cells and markup, which may be personal.
+    """
+    if isinstance(error, (zipfile.BadZipFile, zlib.error, EOFError)):
+        return "a compressed part is corrupt"
+    if isinstance(error, SyntaxError):  # xml.etree's ParseError and lxml's XMLSyntaxError
+        return "a part is not well-formed XML"
+    if isinstance(error, KeyError):
+        return "a part is missing"
+    if isinstance(error, (ValueError, IndexError, OverflowError, TypeError)):
+        return f"a cell cannot be read ({type(error).__name__})"
+    return f"it cannot be read ({type(error).__name__})"
+
+
+def read_xlsx(data: bytes, contract: SourceContract, limits: Limits = LIMITS) -> list[RawSheet]:
     if not data:
         raise DeliveryRejected("zero bytes: the file is empty")
+    check_workbook_archive(data, limits)
     import openpyxl  # imported here: only workbook deliveries need it
 
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a corrupt zip or xml
-        raise DeliveryRejected(f"unreadable workbook: {type(error).__name__}: {error}") from None
+        raise DeliveryRejected(f"unreadable workbook: {_fault(error)}") from None
     sheets = []
+    table = None
     try:
         names = {name.strip().lower(): name for name in workbook.sheetnames}
         for table in contract.tables:
             if table.sheet.lower() not in names:
                 raise DeliveryRejected(f"unreadable workbook: sheet '{table.sheet}' is missing")
-            worksheet = workbook[names[table.sheet.lower()]]
-            rows = worksheet.iter_rows(values_only=True)
-            header_cells = next(rows, None)
-            if header_cells is None:
-                raise DeliveryRejected(f"sheet '{table.sheet}' has no header row")
-            width = max((i + 1 for i, v in enumerate(header_cells) if v not in (None, "")), default=0)
-            header = [cell_text(v).strip().lower() for v in header_cells[:width]]
-            sheet = RawSheet(table.name, header)
-            for offset, cells in enumerate(rows, start=2):
-                texts = [cell_text(v) for v in cells]
-                if not any(t.strip() for t in texts):
-                    continue  # a wholly empty worksheet row is not a row
-                # Cells beyond the header's width count only if they hold something.
-                while len(texts) > width and not texts[-1].strip():
-                    texts.pop()
-                texts += [""] * (width - len(texts))
-                sheet.rows.append(RawRow(offset, texts, "\t".join(texts)))
-            sheets.append(sheet)
+            sheets.append(_read_sheet(workbook[names[table.sheet.lower()]], table, limits))
+    except DeliveryRejected:
+        raise
+    except Exception as error:
+        # A number cell holding text, a date cell that is no date, a shared string that does
+        # not exist, a sheet inflated lazily from a corrupt member: only the sheet and the
+        # kind of fault are told, and no exception is chained for a log to print.
+        raise DeliveryRejected(f"unreadable workbook: sheet '{table.sheet}': {_fault(error)}") from None
     finally:
         workbook.close()
     return sheets
 
 
-def read_delivery(path: Path, contract: SourceContract) -> list[RawSheet]:
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise DeliveryRejected(f"unreadable: {error.strerror}") from None
+def read_delivery(data: bytes, contract: SourceContract, limits: Limits = LIMITS) -> list[RawSheet]:
+    """Header and raw rows of a delivery's bytes (read once by discovery), or DeliveryRejected."""
     reader = read_xlsx if contract.format == "xlsx" else read_csv
-    return reader(data, contract)
+    return reader(data, contract, limits)

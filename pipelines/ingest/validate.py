@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from pipelines.contracts import Column, Table, seed_values
-from pipelines.dq import ReasonKind
+from pipelines.dq import Reason, ReasonKind
 from pipelines.ingest.readers import DeliveryRejected, RawSheet
+from pipelines.ingest.screening import screen_checks
 
 NULL_MARK = "\x00"
 
@@ -30,15 +32,6 @@ DERIVED_SQL = {
         "< month({frm}) * 100 + day({frm}) THEN 1 ELSE 0 END"
     ),
 }
-
-
-@dataclass(frozen=True)
-class Reason:
-    """One failed check of a row: what failed as data, and a message that never holds the value."""
-    kind: ReasonKind
-    message: str
-    column_name: str | None = None
-    rule_name: str | None = None
 
 
 @dataclass
@@ -84,7 +77,8 @@ def typed_sql(column: Column) -> str:
     """The typed value, or NULL when the normalised text does not parse as the type."""
     name = _q(column.name)
     if column.type == "integer":
-        return f"CASE WHEN regexp_full_match({name}, '[+-]?[0-9]+') THEN TRY_CAST({name} AS BIGINT) END"
+        # INTEGER, the warehouse column's type: a wider value is out of range, not a crash at insert.
+        return f"CASE WHEN regexp_full_match({name}, '[+-]?[0-9]+') THEN TRY_CAST({name} AS INTEGER) END"
     if column.type == "decimal":
         return f"CASE WHEN regexp_full_match({name}, '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)') THEN TRY_CAST({name} AS DOUBLE) END"
     if column.type in ("date", "datetime"):
@@ -114,7 +108,12 @@ def column_checks(column: Column, raw: str, typed: str) -> list[tuple[str, Reaso
     if column.type in ("integer", "decimal", "date", "datetime"):
         expected = {"integer": "a whole number", "decimal": "a number"}.get(
             column.type, " or ".join(readable_format(f) for f in column.formats))
-        check(f"{raw} IS NOT NULL AND {typed} IS NULL", ReasonKind.NOT_OF_TYPE, f"value is not {expected}")
+        if column.type == "integer":
+            check(f"regexp_full_match({raw}, '[+-]?[0-9]+') AND {typed} IS NULL", ReasonKind.NOT_OF_TYPE,
+                  "value is a whole number outside the 32-bit range")
+            check(f"NOT regexp_full_match({raw}, '[+-]?[0-9]+')", ReasonKind.NOT_OF_TYPE, f"value is not {expected}")
+        else:
+            check(f"{raw} IS NOT NULL AND {typed} IS NULL", ReasonKind.NOT_OF_TYPE, f"value is not {expected}")
     if column.type == "flag":
         check(f"{raw} NOT IN ('Y', 'N')", ReasonKind.NOT_A_FLAG, "value is not Y or N")
     if column.pattern:
@@ -127,7 +126,7 @@ def column_checks(column: Column, raw: str, typed: str) -> list[tuple[str, Reaso
         check(f"{typed} < {column.minimum}", ReasonKind.BELOW_MINIMUM, f"value is below {column.minimum:g}")
     if column.maximum is not None:
         check(f"{typed} > {column.maximum}", ReasonKind.ABOVE_MAXIMUM, f"value is above {column.maximum:g}")
-    return checks
+    return checks + screen_checks(column, raw)
 
 
 def sheet_checks(table: Table, month: str) -> tuple[list[tuple[str, Reason]], list[tuple[str, Reason]]]:
@@ -202,14 +201,16 @@ def keyed_digest(key: bytes, text: str) -> str:
 
 def check_header(sheet: RawSheet, table: Table) -> list[str]:
     """Reject a header lacking a contract column; return the extra (ignored) columns."""
-    missing = [c for c in table.column_names if c not in sheet.header]
+    present = set(sheet.header)  # sets and one count: linear in the header's width
+    missing = [c for c in table.column_names if c not in present]
     if missing:
         where = f"sheet '{table.sheet}'" if table.sheet else "header"
         raise DeliveryRejected(f"{where} lacks required column(s): {', '.join(missing)}")
-    dupes = sorted({h for h in sheet.header if h and sheet.header.count(h) > 1})
+    dupes = sorted(h for h, n in Counter(sheet.header).items() if h and n > 1)
     if dupes:
         raise DeliveryRejected(f"header repeats column(s): {', '.join(dupes)}")
-    return [h for h in sheet.header if h and h not in table.column_names]
+    known = set(table.column_names)
+    return [h for h in sheet.header if h and h not in known]
 
 
 def validate_sheet(
@@ -219,12 +220,13 @@ def validate_sheet(
     secret: bytes,
     history: Callable[[pd.Series], dict[str, str]] | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
+    flagged: dict[int, list[Reason]] | None = None,
 ) -> SheetOutcome:
     """Sort every row read into loaded, quarantined (with a reason) or duplicate.
 
     ``history`` maps the sheet's key texts to the row digest of each key already loaded
     from another month's delivery; the table's ``earlier_delivery_key_rule`` says what a
-    match means.
+    match means. ``flagged`` adds reasons found outside this query (row number -> reasons).
     """
     extra = check_header(sheet, table)
     names = table.column_names
@@ -255,8 +257,9 @@ def validate_sheet(
 
     column_checks_, rule_checks = sheet_checks(table, month)
     checks = [reason for _, reason in column_checks_ + rule_checks]
-    reasons = [[checks[i] for i in list(c) + list(u)]
-               for c, u in zip(checked["column_reasons"], checked["rule_reasons"])]
+    flagged = flagged or {}
+    reasons = [[checks[i] for i in list(c)] + flagged.get(int(n), []) + [checks[i] for i in list(u)]
+               for c, u, n in zip(checked["column_reasons"], checked["rule_reasons"], checked["row_number"])]
     checked["row_digest"] = [keyed_digest(secret, text) for text in checked["canonical_row"]]
     duplicate = checked["canonical_row"].duplicated(keep="first")
 

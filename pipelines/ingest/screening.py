@@ -1,0 +1,119 @@
+"""Screening of loaded free text for personal data that arrived in the wrong column (issue 9).
+
+A surname, a person id or a date of birth pasted into a free-text or reference column would
+otherwise load into the analyst warehouse. Columns opt in with ``screen:`` in their contract;
+the screens are declared once in ``contracts/screens.yaml``:
+
+- pattern screens become SQL conditions beside the validator's other column checks;
+- the ``known_values: pii`` screen compares each value (trimmed, case-folded) with every value
+  of a personal (``pii``) column read from an RMS delivery so far, as keyed digests kept in
+  the restricted store, so a name that has no telling shape is still caught.
+
+A screened row is quarantined; the reason names the column and the screen, never the value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import duckdb
+import pandas as pd
+
+from pipelines.contracts import Column, Screen, Table, load_screens
+from pipelines.dq import Reason, ReasonKind
+from pipelines.ingest.readers import RawSheet
+
+PERSONAL_VALUES_DDL = "CREATE TABLE IF NOT EXISTS personal_values (digest VARCHAR NOT NULL)"
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def screen_reason(column: Column, screen: Screen) -> Reason:
+    return Reason(ReasonKind.PERSONAL_DATA,
+                  f"{column.name}: value looks like {screen.description} (screen {screen.name}); withheld",
+                  column_name=column.name, rule_name=screen.name)
+
+
+def screen_checks(column: Column, raw: str) -> list[tuple[str, Reason]]:
+    """(failure condition, reason) for each pattern screen of the column, over its normalised text."""
+    screens = [load_screens()[name] for name in column.screens]
+    return [(f"regexp_matches({raw}, {_lit(s.pattern)})", screen_reason(column, s)) for s in screens if s.pattern]
+
+
+def personal_key(secret: bytes) -> bytes:
+    """The key of the personal-value digests, distinct from the pseudonym and row-digest keys."""
+    return hmac.new(secret, b"checkpoint personal value", hashlib.sha256).digest()
+
+
+def personal_text(value: str) -> str:
+    """How personal values compare: surrounding and repeated spaces ignored, case folded."""
+    return " ".join(value.split()).casefold()
+
+
+def _digest(key: bytes, value: str) -> str:
+    return hmac.new(key, personal_text(value).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _values(sheet: RawSheet, columns: list[Column]):
+    """(row_number, column, value) of the sheet's well-formed rows, for the given columns.
+
+    Rows with too many or too few fields are left out: their fields may be shifted, and a
+    code shifted into a personal column must not become a "personal value".
+    """
+    width = len(sheet.header)
+    positions = [(column, sheet.header.index(column.name)) for column in columns]
+    for row in sheet.rows:
+        if len(row.fields) != width:
+            continue
+        for column, i in positions:
+            if row.fields[i].strip():
+                yield row.row_number, column, row.fields[i]
+
+
+def remember_personal_values(restricted: duckdb.DuckDBPyConnection, sheet: RawSheet, table: Table,
+                             key: bytes) -> None:
+    """Add the digests of the sheet's personal (``pii``) values to the restricted store."""
+    columns = [c for c in table.columns if c.pii]
+    digests = {_digest(key, value) for _, _, value in _values(sheet, columns)}
+    if not digests:
+        return
+    restricted.execute(PERSONAL_VALUES_DDL)
+    restricted.register("new_personal_values", pd.DataFrame({"digest": sorted(digests)}))
+    try:
+        restricted.execute("""
+            INSERT INTO personal_values
+            SELECT digest FROM new_personal_values
+            WHERE digest NOT IN (SELECT digest FROM personal_values)
+        """)
+    finally:
+        restricted.unregister("new_personal_values")
+
+
+def known_value_flags(restricted: duckdb.DuckDBPyConnection, sheet: RawSheet, table: Table,
+                      key: bytes) -> dict[int, list[Reason]]:
+    """Row number -> reasons, for values of known-value-screened columns seen as personal values."""
+    screens = load_screens()
+    screened = {c.name: next(screens[n] for n in c.screens if screens[n].known_values)
+                for c in table.columns if any(screens[n].known_values for n in c.screens)}
+    columns = [c for c in table.columns if c.name in screened]
+    records = [(row_number, column.name, _digest(key, value))
+               for row_number, column, value in _values(sheet, columns)]
+    if not records:
+        return {}
+    restricted.execute(PERSONAL_VALUES_DDL)
+    restricted.register("screened_values", pd.DataFrame(records, columns=["row_number", "column_name", "digest"]))
+    try:
+        hits = restricted.execute("""
+            SELECT row_number, column_name FROM screened_values
+            WHERE digest IN (SELECT digest FROM personal_values)
+            ORDER BY row_number, column_name
+        """).fetchall()
+    finally:
+        restricted.unregister("screened_values")
+    flags: dict[int, list[Reason]] = {}
+    for row_number, name in hits:
+        flags.setdefault(int(row_number), []).append(screen_reason(table.column(name), screened[name]))
+    return flags
