@@ -12,6 +12,8 @@ from pipelines.settings import Home
 
 RMS_HEADER = load_contract("rms").tables[0].column_names
 CUSTODY_HEADER = load_contract("custody").tables[0].column_names
+# Long enough for the key check (at least 32 bytes), and fixed so pseudonyms are reproducible.
+TEST_KEY = "ingest-test-key-0123456789abcdef0123"
 
 
 def rms_row(arrest_id="DUR-A-0000001", version=1, updated="2026-10-03T10:00:00", **overrides) -> dict:
@@ -42,7 +44,7 @@ def site(tmp_path, monkeypatch) -> tuple[Path, Home]:
     landing.mkdir()
     monkeypatch.setenv("CHECKPOINT_LANDING", str(landing))
     monkeypatch.setenv("CHECKPOINT_HOME", str(home.root))
-    monkeypatch.setenv("CHECKPOINT_PSEUDONYM_KEY", "test-key")
+    monkeypatch.setenv("CHECKPOINT_PSEUDONYM_KEY", TEST_KEY)
     for name in ("CHECKPOINT_SMTP_URL", "CHECKPOINT_ALERT_WEBHOOK_URL"):
         monkeypatch.delenv(name, raising=False)
     return landing, home

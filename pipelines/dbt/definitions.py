@@ -39,6 +39,14 @@ def checkpoint_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource
         # target and logs under the home, one folder rewritten per run, not a new one in dbt_project/target/
         yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context,
                            target_path=home.dbt_target).stream()
+        owner_only(home.dbt_target)
+
+
+def owner_only(folder: Path) -> None:
+    # dagster-dbt copies the project's partial_parse.msgpack into the run folder with its mode
+    # (made by `dbt parse` under the caller's umask): the home stays owner-only all the same.
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(path.stat().st_mode & 0o700)
 
 
 def dbt_resource() -> DbtCliResource:
