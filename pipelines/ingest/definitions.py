@@ -32,6 +32,12 @@ def _spec(key: dg.AssetKey) -> dg.AssetSpec:
                         metadata={"dagster/column_schema": schema})
 
 
+def observation(result) -> dg.AssetObservation:
+    """A delivery taken, as a structured event: the CLI's progress and summary follow these."""
+    return dg.AssetObservation(asset_key=DELIVERIES, metadata={
+        "file_name": result.file_name, "status": str(result.status), "seen_order": result.seen_order})
+
+
 @dg.multi_asset(
     specs=[_spec(k) for k in RAW_KEYS + DQ_KEYS],
     check_specs=[
@@ -49,7 +55,8 @@ def landing_deliveries(context: dg.AssetExecutionContext):
     home = home_from_env()
     secret = home_key(home)  # refuses a key other than the home's
     with home.exclusive_writer():
-        report = ingest_landing(landing_from_env(), home.build_db, home.restricted_db, secret)
+        report = ingest_landing(landing_from_env(), home.build_db, home.restricted_db, secret,
+                                on_result=lambda result: context.log_event(observation(result)))
         con = duckdb.connect(str(home.build_db), read_only=True)
         try:
             failures = reconciliation_failures(con)

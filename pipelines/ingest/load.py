@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -286,8 +287,10 @@ def ingest_delivery(con, restricted, landed: LandedFile, data: bytes | None, sec
     return result
 
 
-def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: bytes) -> IngestReport:
-    """Take every file of the landing folder not seen before, in the contract's order."""
+def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: bytes,
+                   on_result: Callable[[DeliveryResult], None] | None = None) -> IngestReport:
+    """Take every file of the landing folder not seen before, in the contract's order;
+    ``on_result`` hears of each as soon as it is recorded (a run's progress)."""
     if not landing.is_dir():
         raise FileNotFoundError(f"landing folder {landing} does not exist or is not a folder")
     build_db.parent.mkdir(parents=True, exist_ok=True)
@@ -313,6 +316,8 @@ def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: b
                 result = ingest_delivery(con, restricted, landed, data, secret)
                 seen_digests.add(landed.sha256)
             report.results.append(result)
+            if on_result is not None:
+                on_result(result)
     finally:
         con.close()
         restricted.close()

@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from html import escape
 
+from pipelines.calendar_uk import release_date
 from pipelines.publication.charts import Point, line_chart
 from pipelines.publication.disclosure import PublishedCell
 from pipelines.publication.manifest import COUNTS
@@ -256,7 +257,7 @@ def _about(ref: Reference, period: str, release: date, version: int, code_versio
         f"<p>{escape(breakdown_note(ref))} The spreadsheet and CSV file published with this "
         "bulletin hold every figure for every month.</p>"
         f"<dl>{notes}</dl>"
-        f"<p>Release date: {long_date(release)}. Contact: {escape(CONTACT)}. "
+        f"<p>Release date: {long_date(release)}. Next release: {long_date(release_date(add_months(period, 1)))}. Contact: {escape(CONTACT)}. "
         f"Code version: {escape(code_version)}.</p></section>"
     )
 
