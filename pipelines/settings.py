@@ -125,7 +125,8 @@ def _key_from_file(path: Path, where: str) -> bytes:
             mode = os.fstat(handle.fileno()).st_mode
             raw = handle.read()
     except OSError as error:
-        raise ConfigurationError(f"cannot read {where}: {error.strerror}") from None
+        raise ConfigurationError(f"cannot read {where}: {error.strerror}: set {KEY_FILE_ENV} to the readable "
+                                 "file holding this home's key") from None
     if not raw.strip():
         return b""
     if mode & 0o077:

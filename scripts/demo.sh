@@ -13,7 +13,9 @@ export CHECKPOINT_PSEUDONYM_KEY_FILE="$PWD/$DEMO/secrets/pseudonym.key"
 rm -rf "$DEMO/landing"
 # Twelve months ending last month, as a live landing folder would hold.
 START=$(.venv/bin/python -c "import datetime as d; t=d.date.today(); m=t.year*12+t.month-1-12; print(f'{m//12:04d}-{m%12+1:02d}')")
-.venv/bin/checkpoint-warehouse generate --out "$DEMO/landing" --start "$START" --months 12 --scale durham --seed 7
+# The generator's own report (every planted fault) stays in a file: the run says what happened.
+.venv/bin/checkpoint-warehouse generate --out "$DEMO/landing" --start "$START" --months 12 --scale durham --seed 7 > "$DEMO/generate.txt"
+echo "Generated 12 months of synthetic extracts from $START into $DEMO/landing (planted faults: $DEMO/generate.txt)"
 set +e
 .venv/bin/checkpoint-warehouse run --landing "$DEMO/landing" --home "$DEMO/home"
 status=$?
@@ -24,3 +26,6 @@ echo
 echo "Analyst warehouse: $DEMO/home/warehouse.duckdb"
 echo "Publications:      $(ls -d "$DEMO"/home/publications/*/ 2>/dev/null | tr '\n' ' ')"
 echo "Alerts:            $DEMO/home/alerts.jsonl"
+echo "What is in force, late and next: .venv/bin/checkpoint-warehouse status --home $DEMO/home --landing $DEMO/landing"
+echo "The quarantined rows:            .venv/bin/checkpoint-warehouse quarantine --home $DEMO/home"
+echo "The release calendar:            .venv/bin/checkpoint-warehouse calendar"

@@ -35,7 +35,8 @@ def test_run_rejects_an_empty_key_file_and_a_missing_landing_folder(tmp_path):
     result = cli("run", "--landing", str(tmp_path / "nowhere"), "--home", str(tmp_path / "h"),
                  env_extra={"CHECKPOINT_PSEUDONYM_KEY": "0123456789abcdef" * 4})
     assert result.returncode == 1
-    assert result.stderr.strip() == f"checkpoint-warehouse: landing folder {tmp_path / 'nowhere'} is missing or unreadable"
+    assert result.stderr.strip() == (f"checkpoint-warehouse: landing folder {tmp_path / 'nowhere'} is missing or "
+                                     "unreadable: give --landing the folder the deliveries arrive in")
 
 
 def test_committed_expectation_suites_are_the_ones_the_contracts_imply():

@@ -83,7 +83,8 @@ def check_arguments(args: argparse.Namespace) -> tuple[Path, Path]:
     check_key(home)
     landing = Path(args.landing).resolve()
     if not landing.is_dir() or not os.access(landing, os.R_OK | os.X_OK):
-        raise Refusal(f"landing folder {landing} is missing or unreadable")
+        raise Refusal(f"landing folder {landing} is missing or unreadable: give --landing the folder the "
+                      "deliveries arrive in")
     return landing, home
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -20,7 +20,9 @@ from pipelines.calendar_uk import release_date
 from pipelines.cli.common import EXIT_OK, Refusal, command_parser, console
 from pipelines.contracts import SOURCES
 from pipelines.dq import DeliveryStatus
-from pipelines.months import month_range, previous_month
+from pipelines.months import add_months, month_range, previous_month
+from pipelines.publication.periods import period_label
+from pipelines.publication.text import long_date
 from pipelines.release_calendar import next_release
 from pipelines.settings import Home
 
@@ -86,6 +88,7 @@ class Status:
     orphans_waiting: dict[str, int]
     incidents: list[dict]
     latest_publication: dict | None
+    overdue: list[dict]
     next_release: dict
     ignored_files: list[str] = field(default_factory=list)
 
@@ -99,6 +102,19 @@ def cell_text(sm: SourceMonth) -> str:
         return text + (f" ({', '.join(notes)})" if notes else "")
     text = "rejected" if sm.rejected else "missing"
     return f"{text}, LATE" if sm.late else f"{text} (due {sm.due:%d %b})"
+
+
+def overdue(months: list[SourceMonth], published: str | None, today: date) -> list[dict]:
+    """Publications whose release date has passed with no bundle: each month after the
+    latest published one (or from the first month delivered) up to the last release due,
+    with the sources it still waits for (none: it can be published by a run now)."""
+    if not months:
+        return []
+    last_due = add_months(next_release(today).period, -1)
+    first = add_months(published, 1) if published else min(sm.month for sm in months)
+    return [{"period": p, "release_date": release_date(p).isoformat(),
+             "waiting_for": [sm.source for sm in months if sm.month == p and not sm.in_force]}
+            for p in month_range(first, last_due)]
 
 
 def latest_publication(home: Home) -> dict | None:
@@ -124,13 +140,19 @@ def read_status(home: Home, landing: Path | None, today: date) -> Status:
     if not home.warehouse_db.exists():
         raise Refusal(f"{home.warehouse_db} does not exist: no run has completed in this home yet; "
                       "run `checkpoint-warehouse run --landing DIR --home DIR` first")
-    con = duckdb.connect(str(home.warehouse_db), read_only=True)
+    try:
+        con = duckdb.connect(str(home.warehouse_db), read_only=True)
+    except duckdb.Error as error:
+        raise Refusal(f"cannot open {home.warehouse_db}: {str(error).splitlines()[0]}") from None
     try:
         deliveries = con.execute(
             "SELECT source, month, version, file_name, status FROM dq.deliveries ORDER BY seen_order").fetchall()
         orphans = dict(con.execute(
             "SELECT source_table, count(*) FROM dq.orphan_references GROUP BY ALL ORDER BY 1").fetchall())
         incidents = freshness_incidents(con, today) + orphan_incidents(con, today) + expungement_incidents(con)
+    except duckdb.CatalogException as error:
+        raise Refusal(f"{home.warehouse_db} lacks a table status reads ({str(error).splitlines()[0]}): "
+                      "a run of this version of the pipeline brings it up to date") from None
     finally:
         con.close()
     waiting = None
@@ -140,12 +162,15 @@ def read_status(home: Home, landing: Path | None, today: date) -> Status:
         waiting = [{"file_name": f.file_name, "source": f.source, "month": f.month, "version": f.version}
                    for f in pending_files(landing, home)]
     upcoming = next_release(today)
-    updated = date.fromtimestamp(home.warehouse_db.stat().st_mtime)
+    updated = datetime.fromtimestamp(home.warehouse_db.stat().st_mtime)
+    months = source_months(deliveries, today)
+    published = latest_publication(home)
     return Status(
-        home=str(home.root), today=today.isoformat(), warehouse_updated=updated.isoformat(),
-        months=source_months(deliveries, today), waiting_files=waiting, orphans_waiting=orphans,
+        home=str(home.root), today=today.isoformat(), warehouse_updated=updated.isoformat(timespec="minutes"),
+        months=months, waiting_files=waiting, orphans_waiting=orphans,
         incidents=[{k: getattr(i, k) for k in ("key", "severity", "kind", "title", "action")} for i in incidents],
-        latest_publication=latest_publication(home),
+        latest_publication=published,
+        overdue=overdue(months, published["period"] if published else None, today),
         next_release={"period": upcoming.period, "release_date": upcoming.day.isoformat()},
         ignored_files=[f for s, _, _, f, st in deliveries if st == DeliveryStatus.IGNORED],
     )
@@ -192,7 +217,7 @@ def print_status(status: Status) -> None:
 
     out = console()
     out.print(f"Checkpoint warehouse {status.home}, on {status.today} "
-              f"(analyst copy of {status.warehouse_updated})", style="bold")
+              f"(analyst copy of {status.warehouse_updated})", style="bold", markup=False)
     table = Table(title="In force by source and month", title_justify="left", show_edge=False)
     table.add_column("month")
     for source in SOURCES:
@@ -224,7 +249,12 @@ def print_status(status: Status) -> None:
     pub = status.latest_publication
     out.print("Latest publication: " + (f"{pub['period']} (version {pub['version']}, released {pub['release_date']}) "
                                         f"{pub['folder']}" if pub else "none yet"), markup=False)
+    for late in status.overdue:
+        waiting = (f"waiting for {', '.join(late['waiting_for'])}" if late["waiting_for"]
+                   else "every source is in: a run publishes it")
+        out.print(f"Overdue: figures for {period_label(late['period'])}, due "
+                  f"{long_date(date.fromisoformat(late['release_date']))} ({waiting})", style="red", markup=False)
     nxt = status.next_release
-    out.print(f"Next release: {date.fromisoformat(nxt['release_date']):%A %d %B %Y}, figures for {nxt['period']}",
-              style="bold")
+    out.print(f"Next release: {long_date(date.fromisoformat(nxt['release_date']))}, "
+              f"figures for {period_label(nxt['period'])}", style="bold")
 
