@@ -28,6 +28,7 @@ class Stage:
     name: str  # for people: ingest, models, alerts, analyst warehouse, publication
     step_key: str  # the Dagster step that is this stage
     total: int | None = None  # what its bar counts to: deliveries, models; None: no bar
+    counts: str | None = None  # the event that moves its bar: "observation" (a delivery taken), "materialization"
 
 
 class RunLog:
@@ -124,8 +125,9 @@ class StageView:
         if self.progress is not None:
             self.tasks[step_key] = self.progress.add_task(stage.name, total=stage.total or None)
 
-    def advanced(self, step_key: str) -> None:
-        if self.progress is not None and step_key in self.tasks:
+    def advanced(self, step_key: str, counts: str) -> None:
+        stage = self.stages.get(step_key)
+        if self.progress is not None and step_key in self.tasks and stage.counts == counts:
             self.progress.advance(self.tasks[step_key])
 
     def ended(self, step_key: str, when: float, seconds: float, ok: bool) -> None:
@@ -167,12 +169,12 @@ def handle(entry, view: StageView, state: dict) -> None:
         metadata = event.asset_observation_data.asset_observation.metadata
         if "seen_order" in metadata:  # the ingest step took a delivery
             state.setdefault("seen_orders", []).append(int(metadata["seen_order"].value))
-            view.advanced(step_key)
+            view.advanced(step_key, "observation")
     elif kind == DagsterEventType.ASSET_MATERIALIZATION:
         materialization = event.step_materialization_data.materialization
         if materialization.asset_key.path == ["publication"]:
             state["publication"] = {k: v.value for k, v in materialization.metadata.items()}
-        view.advanced(step_key)
+        view.advanced(step_key, "materialization")
 
 
 def watch_run(instance, run_id: str, view: StageView, run_log: RunLog, stop: threading.Event, state: dict) -> None:

@@ -133,8 +133,8 @@ def _run(args: argparse.Namespace, landing: Path, home: Home) -> int:
     full = not home.warehouse_db.exists() or bool(pending)
     # Nothing new in the landing folder: the models stand as they are, so only publish and alert.
     job = defs.resolve_job_def(RUN_JOB if full else PUBLISH_JOB)
-    stages = [Stage("ingest", landing_deliveries.op.name, len(pending)),
-              Stage("models", checkpoint_dbt_models.op.name, len(checkpoint_dbt_models.keys)),
+    stages = [Stage("ingest", landing_deliveries.op.name, len(pending), "observation"),
+              Stage("models", checkpoint_dbt_models.op.name, len(checkpoint_dbt_models.keys), "materialization"),
               Stage("alerts", admin_alerts.op.name), Stage("analyst warehouse", analyst_warehouse.op.name),
               Stage("publication", publication.op.name)]
     run_id = make_new_run_id()
