@@ -133,32 +133,37 @@ def test_quarantined_rows_are_filtered_by_file_and_reason_and_shown_safely():
     assert isinstance(every[0], QuarantinedRow)
 
 
-def test_the_ansi_check_sees_codes_when_there_is_a_terminal():
-    """The check the run tests make (no escape codes without a terminal) can fail: on a
-    pseudo-terminal the same command does colour its output."""
+def on_terminal(*args: str, env_extra: dict | None = None, timeout: float = 900) -> tuple[int, str]:
+    """The CLI with a pseudo-terminal as standard output and error: (exit status, output)."""
     leader, follower = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHECKPOINT_")}
-    env.update({"CHECKPOINT_TODAY": TODAY, "TERM": "xterm-256color"})
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHECKPOINT_", "DAGSTER_"))}
+    env.update({"CHECKPOINT_TODAY": TODAY, "TERM": "xterm-256color", "COLUMNS": "120", **(env_extra or {})})
     env.pop("NO_COLOR", None)
-    process = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "calendar", "--months", "2"],
-                               stdout=follower, stderr=follower, env=env)
+    process = subprocess.Popen([sys.executable, "-m", "pipelines.cli", *args], stdout=follower, stderr=follower,
+                               env=env)
     os.close(follower)
     output = b""
     while True:
         try:
-            chunk = os.read(leader, 4096)
-        except OSError:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the other end closed: the process has ended
             break
         if not chunk:
             break
         output += chunk
-    process.wait(timeout=60)
     os.close(leader)
-    assert ANSI.search(output.decode("utf-8", "replace"))
+    return process.wait(timeout=timeout), output.decode("utf-8", "replace")
+
+
+def test_the_ansi_check_sees_codes_when_there_is_a_terminal():
+    """The check the run tests make (no escape codes without a terminal) can fail: on a
+    pseudo-terminal the same command does colour its output."""
+    status, output = on_terminal("calendar", "--months", "2")
+    assert status == 0 and ANSI.search(output)
+    assert without_ansi(output).count("figures for") == 2
     plain = cli("calendar", "--months", "2")
     assert plain.returncode == 0 and not ANSI.search(plain.stdout + plain.stderr)
     assert "Mon 07 Dec 2026" not in plain.stdout and "Fri 08 Jan 2027" in plain.stdout
-    assert without_ansi(output.decode("utf-8", "replace")).count("figures for") == 2
 
 
 # --- refusals --------------------------------------------------------------------------------
@@ -383,3 +388,16 @@ def test_a_verbose_run_adds_dagsters_own_log_on_standard_error(operated):
     assert "STEP_START" in run.stderr and "STEP_START" not in run.stdout
     assert "STEP_START" not in operated["run"].stderr  # without --verbose: not there
     assert not ANSI.search(run.stdout)
+
+
+@pytest.mark.slow
+def test_on_a_terminal_the_run_draws_live_stages_and_the_same_summary(operated):
+    landing, home = operated["landing"], operated["home"]
+    status, output = on_terminal("run", "--landing", str(landing), "--home", str(home),
+                                 env_extra={"CHECKPOINT_PSEUDONYM_KEY": TEST_KEY})
+    assert status == 0, output[-3000:]
+    assert ANSI.search(output)  # rich's live display: the cursor hidden, lines redrawn
+    text = without_ansi(output).replace("\r", "\n")
+    for stage in ("alerts", "analyst warehouse", "publication"):
+        assert re.search(rf"\d\d:\d\d:\d\d  {stage}: done in [0-9.]+ s", text), stage
+    assert "Deliveries: nothing new in the landing folder" in text and "Event log: " in text
