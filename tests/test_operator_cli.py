@@ -28,11 +28,12 @@ from generator import generate_landing
 from pipelines.calendar_uk import is_working_day, release_date
 from pipelines.cli.progress import without_ansi
 from pipelines.cli.quarantine import QuarantinedRow, quarantined_rows, shown
-from pipelines.cli.run_report import fates
+from pipelines.cli.run_report import RunRecords, fates, summary_lines
 from pipelines.cli.status import cell_text, source_months
 from pipelines.ingest.store import open_restricted
 from pipelines.publication.text import long_date
 from pipelines.release_calendar import next_release, release_calendar
+from pipelines.settings import Home
 from tests.ingest_files import TEST_KEY, rms_row, write_rms
 
 ANSI = re.compile(r"\x1b\[")
@@ -113,6 +114,27 @@ def test_fates_sum_the_row_counts_of_each_fate():
     got = {f.status: (f.files, f.rows) for f in fates(rows)}
     assert got == {"accepted": (2, {"rows_read": 15, "rows_loaded": 13, "rows_quarantined": 1, "rows_duplicate": 1}),
                    "rejected": (1, {})}
+
+
+def test_the_summary_names_the_checks_that_warned_or_failed_and_why_nothing_was_published(tmp_path):
+    records = RunRecords(
+        deliveries=[dict(file_name="rms/arrests_202610.csv", status="accepted", rows_read=3, rows_loaded=2,
+                         rows_quarantined=1, rows_duplicate=0, reason=None, seen_order=1)],
+        alerts=[dict(key="quarantine:x", kind="quarantine", severity="warning", email_status="failed",
+                     webhook_status="sent")],
+        publication={"published": False},
+        checks=[("dq/deliveries rows_reconcile", True, "ERROR"), ("dq/consistency_checks warn", False, "WARN"),
+                ("marts/fct_arrests unique", False, "ERROR")])
+    lines = summary_lines(records, Home(tmp_path), tmp_path / "run.log")
+    assert lines == [
+        "Deliveries: 1 new file",
+        "  accepted      1   3 rows read: 2 loaded, 1 quarantined, 0 duplicate",
+        f"  1 row quarantined in 1 delivery: list them with `checkpoint-warehouse quarantine --home {tmp_path}`",
+        "Checks: 1 of 3 passed; warned: dq/consistency_checks warn; FAILED: marts/fct_arrests unique",
+        "Alerts: 1 incident raised (1 quarantine); email FAILED (it is sent again with the next alert), webhook sent",
+        "Publication: none (no month has an accepted delivery from every source yet)",
+        f"Event log: {tmp_path / 'run.log'}",
+    ]
 
 
 def test_quarantined_rows_are_filtered_by_file_and_reason_and_shown_safely():

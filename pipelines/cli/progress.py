@@ -64,6 +64,8 @@ class RunLog:
 
         class ToRunLog(logging.Handler):
             def emit(self, record: logging.LogRecord) -> None:
+                if record.name == "dagster.builtin":
+                    return  # Dagster's own copy of a run event: the watcher writes the event itself
                 try:
                     run_log.write(f"{datetime.fromtimestamp(record.created).isoformat(timespec='milliseconds')} "
                                   f"{record.levelname} python {record.name}: {record.getMessage()}")
@@ -170,6 +172,10 @@ def handle(entry, view: StageView, state: dict) -> None:
         if "seen_order" in metadata:  # the ingest step took a delivery
             state.setdefault("seen_orders", []).append(int(metadata["seen_order"].value))
             view.advanced(step_key, "observation")
+    elif kind == DagsterEventType.ASSET_CHECK_EVALUATION:
+        check = event.asset_check_evaluation_data
+        state.setdefault("checks", []).append(
+            (f"{check.asset_key.to_user_string()} {check.check_name}", check.passed, check.severity.value))
     elif kind == DagsterEventType.ASSET_MATERIALIZATION:
         materialization = event.step_materialization_data.materialization
         if materialization.asset_key.path == ["publication"]:

@@ -172,7 +172,7 @@ def _run(args: argparse.Namespace, landing: Path, home: Home) -> int:
         out.print(f"Event log: {log_path}", markup=False)
         return fail(f"run {result.run_id} failed: {detail}; read {log_path}, fix the cause and run again "
                     "(deliveries already taken are not taken twice)")
-    records = read_run_records(home, run_id, seen, watcher_state.get("publication"))
+    records = read_run_records(home, run_id, seen, watcher_state.get("publication"), watcher_state.get("checks", []))
     out.print()
     for line in summary_lines(records, home, log_path):
         out.print(line, markup=False)

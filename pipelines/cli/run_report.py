@@ -36,6 +36,7 @@ class RunRecords:
     deliveries: list[dict] = field(default_factory=list)  # this run's dq.deliveries rows
     alerts: list[dict] = field(default_factory=list)  # this run's dq.alerts rows
     publication: dict | None = None  # the publication step's metadata; None: the step did not run
+    checks: list[tuple[str, bool, str]] = field(default_factory=list)  # (asset and check, passed, severity)
 
 
 def fates(deliveries: list[dict]) -> list[Fate]:
@@ -77,10 +78,24 @@ def summary_lines(records: RunRecords, home: Home, event_log: Path) -> list[str]
             total = sum(d["rows_quarantined"] for d in quarantined)
             lines.append(f"  {plural(total, 'row')} quarantined in {plural(len(quarantined), 'delivery', 'deliveries')}: "
                          f"list them with `checkpoint-warehouse quarantine --home {home.root}`")
+    if records.checks:
+        lines.append(_checks_line(records.checks))
     lines.append(_alerts_line(records.alerts))
     lines.append(_publication_line(records.publication))
     lines.append(f"Event log: {event_log}")
     return lines
+
+
+def _checks_line(checks: list[tuple[str, bool, str]]) -> str:
+    """The run's asset checks (reconciliation, GX, dbt tests): how many passed, and the
+    names of those that did not, as warnings or failures by their severity."""
+    failed = [(name, severity) for name, passed, severity in checks if not passed]
+    line = f"Checks: {len(checks) - len(failed)} of {len(checks)} passed"
+    for severity, word in (("WARN", "warned"), ("ERROR", "FAILED")):
+        names = sorted(name for name, s in failed if s == severity)
+        if names:
+            line += f"; {word}: {', '.join(names)}"
+    return line
 
 
 def _alerts_line(alerts: list[dict]) -> str:
@@ -105,7 +120,8 @@ def _publication_line(meta: dict | None) -> str:
     return f"Publication: {meta['period']} unchanged, already in {meta['folder']}"
 
 
-def read_run_records(home: Home, run_id: str, seen_orders: list[int], publication: dict | None) -> RunRecords:
+def read_run_records(home: Home, run_id: str, seen_orders: list[int], publication: dict | None,
+                     checks: list[tuple[str, bool, str]]) -> RunRecords:
     """This run's rows from the analyst copy the run has just published."""
     from pipelines.warehouse.queries import read_warehouse
 
@@ -115,4 +131,4 @@ def read_run_records(home: Home, run_id: str, seen_orders: list[int], publicatio
     alert_columns = ("key", "kind", "severity", "email_status", "webhook_status")
     alerts = [dict(zip(alert_columns, row)) for row in read_warehouse(
         home, f"SELECT {', '.join(alert_columns)} FROM dq.alerts WHERE run_id = ? ORDER BY key", [run_id])]
-    return RunRecords(deliveries, alerts, publication)
+    return RunRecords(deliveries, alerts, publication, checks)

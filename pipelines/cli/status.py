@@ -247,7 +247,7 @@ def print_status(status: Status) -> None:
     for incident in status.incidents:
         out.print(f"  [{incident['severity']}] {incident['title']}", markup=False)
     pub = status.latest_publication
-    out.print("Latest publication: " + (f"{pub['period']} (version {pub['version']}, released {pub['release_date']}) "
+    out.print("Latest publication: " + (f"{pub['period']} (version {pub['version']}, release date {pub['release_date']}) "
                                         f"{pub['folder']}" if pub else "none yet"), markup=False)
     for late in status.overdue:
         waiting = (f"waiting for {', '.join(late['waiting_for'])}" if late["waiting_for"]
@@ -255,6 +255,7 @@ def print_status(status: Status) -> None:
         out.print(f"Overdue: figures for {period_label(late['period'])}, due "
                   f"{long_date(date.fromisoformat(late['release_date']))} ({waiting})", style="red", markup=False)
     nxt = status.next_release
+    ready = " (its bundle is written)" if pub and pub["period"] == nxt["period"] else ""
     out.print(f"Next release: {long_date(date.fromisoformat(nxt['release_date']))}, "
-              f"figures for {period_label(nxt['period'])}", style="bold")
+              f"figures for {period_label(nxt['period'])}{ready}", style="bold")
 
