@@ -195,3 +195,85 @@ def test_bundle_lists_the_outcomes_file_and_stays_byte_identical(tmp_path):
     text = (second.path / f"checkpoint_outcomes_{P}.csv").read_text(encoding="utf-8")
     assert "2025-09,rearrest_rate_12m,total,all,55.0,34.2,74.2,,[r]" in text
     assert (second.path / f"revisions_{P}.csv").read_text(encoding="utf-8").count("\n") == 1
+
+
+# --------------------------------------------------------------------------- spreadsheet, bulletin
+
+
+def outcome_sample():
+    rows = [cell("2026-09", "acceptance_rate_12m", rate=(150, 200)),
+            cell(P, "acceptance_rate_12m", rate=(160, 200)),
+            cell(P, "acceptance_rate_12m", "sex", "F", rate=(3, 20)),       # [c]
+            cell(P, "completion_rate_12m", available=True, rate=(90, 120)),
+            cell(P, "offer_rri_12m", "ethnicity_group", "Asian", rri=(40, 50, 150, 200)),
+            cell(P, "offer_rri_12m", "ethnicity_group", "Black", rri=(0, 10, 150, 200)),  # [z]
+            cell(P, "acceptance_rri_12m", "ethnicity_group", "Other", available=False),  # [x]
+            cell("2025-10", "diverted_cohort", count=20),
+            cell("2025-10", "declined_rearrest_rate_12m", rate=(6, 12))]
+    for i, month in enumerate(["2025-05", "2025-06", "2025-07", "2025-08", "2025-09", "2025-10"]):
+        rows.append(cell(month, "rearrest_rate_12m", rate=(3, 20) if i == 2 else (8 + i, 20 + i)))
+    return frame(*rows)
+
+
+@pytest.fixture(scope="module")
+def outcome_bundle():
+    return build_bundle(P, sample_cells("2025-10", P, seed=5), sample_deliveries("2025-10", P), {},
+                        "abc123", outcome_cells=outcome_sample())
+
+
+def test_spreadsheet_gains_three_outcome_tables_numbers_as_numbers(outcome_bundle, tmp_path):
+    import openpyxl
+    path = tmp_path / "w.xlsx"
+    path.write_bytes(outcome_bundle[f"checkpoint_measures_{P}.xlsx"])
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[-3:] == ["Rolling rates", "Relative rate index", "Reoffending"]
+    contents = [r[0] for r in wb["Contents"].iter_rows(min_row=4, values_only=True)]
+    assert contents[-3:] == ["Rolling rates", "Relative rate index", "Reoffending"]
+    notes = {r[1]: r[2] for r in wb["Notes"].iter_rows(min_row=4, values_only=True)}
+    assert "not a conviction" in notes["Police data"]
+    assert "not a controlled comparison group" in notes["No control group"]
+    for m in outcome_measures():
+        assert m.definition in notes[m.name]
+    csv_rows = {tuple(r[:4]): r for r in
+                (line.split(",") for line in outcome_bundle[f"checkpoint_outcomes_{P}.csv"].decode().splitlines()[1:])}
+    seen = 0
+    for sheet in ("Rolling rates", "Relative rate index", "Reoffending"):
+        ws = wb[sheet]
+        (table,) = ws.tables.values()
+        assert [c.value for c in ws[3]] == ["Period", "Measure", "Unit", "Breakdown", "Category",
+                                            "Value", "Lower 95% limit", "Upper 95% limit", "Status"]
+        for row in ws.iter_rows(min_row=4, max_row=ws.max_row):
+            values = [c.value for c in row]
+            assert all(v not in (None, "") for v in values), (sheet, values)
+            want = csv_rows[tuple(values[:2] + values[3:5])]
+            for got, text in zip(row[5:8], want[4:7]):
+                if text:
+                    assert got.data_type == "n" and got.value == float(text)
+                else:
+                    assert got.value in ("[c]", "[z]", "[x]")
+            seen += 1
+    assert seen == len(csv_rows)
+
+
+def test_bulletin_outcomes_section_words_chart_band_and_text_alternative(outcome_bundle):
+    html = outcome_bundle[f"bulletin_{P}.html"].decode()
+    section = html[html.index('<section aria-labelledby="outcomes">'):]
+    section = section[:section.index("</section>")]
+    assert "a later arrest is not a conviction" in section
+    assert "not a controlled comparison group" in section
+    lo, hi = wilson(160, 200)
+    assert f"80.0% (95% confidence interval {lo:.1f}% to {hi:.1f}%)" in section
+    assert "[z] (not applicable)" in section and "[x] (not available)" in section
+    assert "October 2025" in section  # the latest cohort followed for 12 months
+    assert section.count("<polygon") == 2   # two runs of months around the [c] July gap
+    assert 'role="img"' in section and "<figcaption>" in section
+    assert "1 cohort month is not plotted" in section
+    assert "<th scope=\"row\">July 2025</th><td class=\"n\">[c]</td>" in section
+    # nothing external
+    assert "http" not in section and "<script" not in html
+
+
+def test_bulletin_and_workbook_without_outcome_cells_have_no_outcome_parts():
+    files = build_bundle(P, sample_cells("2025-10", P, seed=5), sample_deliveries("2025-10", P), {}, "abc")
+    assert 'aria-labelledby="outcomes"' not in files[f"bulletin_{P}.html"].decode()
+    assert files[f"checkpoint_outcomes_{P}.csv"] == (",".join(OUTCOMES_HEADER) + "\n").encode()

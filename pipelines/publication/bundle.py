@@ -131,9 +131,9 @@ def _render(inp: _Inputs, version: int, previous: _Previous,
         (outcomes_file_name(p), lambda: outcomes_csv(outcomes)),
         (bulletin_file_name(p), lambda: bulletin_bytes(
             cells, inp.ref, p, release, version, inp.code_version, inp.accepted,
-            inp.deliveries, inp.dq_summary)),
+            inp.deliveries, inp.dq_summary, outcomes)),
         (workbook_file_name(p), lambda: workbook_bytes(
-            cells, inp.ref, p, release, version, inp.code_version)),
+            cells, inp.ref, p, release, version, inp.code_version, outcomes)),
         (MANIFEST_NAME, lambda: manifest_bytes(
             p, version, inp.code_version, inp.accepted, files)),
     )

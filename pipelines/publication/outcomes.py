@@ -89,6 +89,46 @@ def outcome_measures(seeds_dir: Path = SEEDS_DIR) -> tuple[OutcomeMeasure, ...]:
     return out
 
 
+# Spreadsheet sheets of the outcome measures, in order: (tab name, title wording, families).
+OUTCOME_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("Rolling rates", "12-month rolling acceptance and completion rates with 95% confidence "
+                      "intervals", ("rolling",)),
+    ("Relative rate index", "relative rate index by ethnicity group, against White, at three "
+                            "stages of the scheme, with 95% confidence intervals", ("rri",)),
+    ("Reoffending", "re-arrest and reoffending within 12 and 24 months of the diverted and "
+                    "declined cohorts, by cohort month, with 95% confidence intervals",
+     ("diverted", "declined")),
+)
+if sorted(f for _, _, fs in OUTCOME_GROUPS for f in fs) != sorted(FAMILIES):
+    raise ValueError("OUTCOME_GROUPS must name every outcome family once")
+
+# What every place that shows these figures says about them (outcomes.md, first section).
+OUTCOME_CAVEATS = (
+    ("Police data", "Re-arrest and reoffending are counted from police records: a later arrest "
+                    "is not a conviction, and an outcome of charge, caution or community "
+                    "resolution is not a finding of guilt by a court. Only arrests recorded by "
+                    "this force are seen."),
+    ("No control group", "People who declined an offer are shown beside those diverted, but they "
+                         "are not a controlled comparison group: they chose differently and may "
+                         "differ in ways the data do not record, so the difference between the "
+                         "two is not the effect of the scheme."),
+    ("Confidence intervals", "Every rate has a 95% Wilson score interval; a relative rate index "
+                             "has a 95% interval computed on the log scale. They show the "
+                             "uncertainty from small numbers only, not from recording "
+                             "practice."),
+    ("Relative rate index", "The rate of the group divided by the rate of White people at the "
+                            "same stage, over the same 12 months: 1 means the same rate; "
+                            "above 1, a higher rate than White people. Not stated is left out."),
+    ("Cohorts", "A cohort month appears once its whole follow-up has been delivered: 12 months "
+                "after it for re-arrest within 12 months, 18 for reoffending within 12 months "
+                "(a later arrest's outcome may take six months to be recorded), 24 and 30 for "
+                "24 months."),
+    ("Outcome status", "Rolling rates and relative rate indexes of the latest month are "
+                       "provisional [p]; cohort figures are not. A figure is revised [r] when "
+                       "it differs from the previous publication's outcomes file."),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class OutcomeCell:
     period: str
@@ -101,6 +141,7 @@ class OutcomeCell:
     upper_95: str
     marker: str  # "", "[c]", "[z]" or "[x]"
     number: Decimal | int | None  # the published value, for the spreadsheet and bulletin
+    family: str
     lower: Decimal | None
     upper: Decimal | None
     numerator: int | None  # x / a, for the bulletin's words (None for counts and [x])
@@ -239,7 +280,7 @@ def disclose_outcomes(cells: pd.DataFrame | None, period: str) -> list[OutcomeCe
         work.append([(r["period"], r["measure"], r["breakdown"], r["category"]), r["unit"],
                      marker, number, (lower, upper, r)])
     _secondary(work)  # counts only; it reads [key, unit, marker, number]
-    rolling = {m.name for m in outcome_measures() if m.is_rolling}
+    family = {m.name: m.family for m in outcome_measures()}
     out = []
     for key, unit, marker, number, (lower, upper, r) in work:
         if marker:
@@ -248,10 +289,10 @@ def disclose_outcomes(cells: pd.DataFrame | None, period: str) -> list[OutcomeCe
         out.append(OutcomeCell(
             *key, unit=unit, value=_written(number, unit), lower_95=_written(lower, unit),
             upper_95=_written(upper, unit), marker=marker, number=number, lower=lower,
-            upper=upper,
+            upper=upper, family=family[key[1]],
             numerator=_whole(r["numerator"], "a numerator", key) if shown_counts else None,
             denominator=_whole(r["denominator"], "a denominator", key) if shown_counts else None,
-            is_rolling=key[1] in rolling))
+            is_rolling=family[key[1]] in ("rolling", "rri")))
     return out
 
 
@@ -294,7 +335,7 @@ def read_published_outcomes(data: bytes) -> dict[Key, str]:
 
 
 __all__ = [
-    "OUTCOMES_HEADER", "OutcomeCell", "OutcomeMeasure", "apply_outcome_status",
+    "OUTCOME_CAVEATS", "OUTCOME_GROUPS", "OUTCOMES_HEADER", "OutcomeCell", "OutcomeMeasure", "apply_outcome_status",
     "disclose_outcomes", "outcome_measures", "outcomes_csv", "outcomes_file_name",
     "read_published_outcomes",
 ]
