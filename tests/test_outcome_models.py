@@ -409,3 +409,27 @@ def test_relative_rate_index_zero_group_has_no_value_but_keeps_its_counts(con):
         "SELECT category FROM marts.outcome_measure_cells WHERE period = ? AND measure = 'offer_rri_12m' "
         "ORDER BY category_order", [LAST]).fetchall()]
     assert categories == ["Asian", "Black", "Mixed", "Other"]  # White is the reference; Not stated out
+
+
+# --------------------------------------------------------------------------- checks that fail
+
+
+def test_cohort_cells_check_fails_on_a_planted_fault(built, tmp_path):
+    db, results = built
+    check = "assert_outcome_cohorts_agree_with_members"
+    assert [r["status"] for r in results if r["unique_id"].split(".")[2] == check] == ["pass"]
+    planted = tmp_path / "planted" / db.name  # the same file name: dbt's views name its catalog
+    planted.parent.mkdir()
+    planted.write_bytes(db.read_bytes())
+    con = duckdb.connect(str(planted))
+    con.execute("UPDATE marts.outcome_measure_cells SET numerator = numerator + 1 "
+                "WHERE period = '2023-03' AND measure = 'rearrest_rate_12m' AND breakdown = 'total'")
+    con.close()
+    env = {**os.environ, "CHECKPOINT_BUILD_DB": str(planted), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    result = subprocess.run(
+        [str(DBT), "test", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
+         "--select", check, "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0
+    run = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    assert [(r["status"], r["failures"]) for r in run] == [("fail", 1)]
