@@ -52,7 +52,9 @@ def publication_inputs(home: Home) -> tuple:
 
 @dg.asset(
     key=["publication"],
-    deps=[dg.AssetKey(["analyst_warehouse"])],
+    # It reads the analyst copy; the outcome cells are named too so that the outcomes file's
+    # lineage shows (the monthly cells reach the copy through the alerts' dependency).
+    deps=[dg.AssetKey(["analyst_warehouse"]), dg.AssetKey(["marts", "outcome_measure_cells"])],
     group_name="publication",
     description="publications/P/: the monthly bundle (CSV, accessible spreadsheet, bulletin, revisions, outcomes, manifest). "
                 "Never changed once written; changed inputs give P-v2.",
