@@ -50,8 +50,8 @@ def stages(tmp_path_factory):
     root = tmp_path_factory.mktemp("outcomes_e2e")
     landing, home = root / "landing", root / "home"
     out = {"home": home}
-    for stage in (1, 2):
-        expected = build_outcomes_landing(landing, stage)
+    for stage in (1, "repeat", 2):
+        expected = build_outcomes_landing(landing, 1 if stage == "repeat" else stage)
         result = run_cli(landing, home)
         out[stage] = {
             "expected": expected, "result": result,
@@ -117,6 +117,12 @@ def test_both_outcomes_files_equal_the_oracle_and_the_first_bundle_is_untouched(
     first = stages[1]["expected"].latest_period
     assert {k: v for k, v in stages[2]["bundle"].items() if k.startswith(f"publications/{first}/")} == \
            {k: v for k, v in stages[1]["bundle"].items() if k.startswith(f"publications/{first}/")}
+
+
+def test_a_repeat_run_rewrites_nothing_published(stages):
+    repeat = stages["repeat"]
+    assert repeat["result"].returncode == 0, repeat["result"].stderr[-3000:]
+    assert repeat["bundle"] == stages[1]["bundle"]  # same inputs, same bytes: no new bundle
 
 
 def test_placed_follow_up_cases_in_fct_contract_outcomes(stages):

@@ -144,8 +144,6 @@ class OutcomeCell:
     family: str
     lower: Decimal | None
     upper: Decimal | None
-    numerator: int | None  # x / a, for the bulletin's words (None for counts and [x])
-    denominator: int | None
     is_rolling: bool = False
     status: str = ""
 
@@ -281,18 +279,15 @@ def disclose_outcomes(cells: pd.DataFrame | None, period: str) -> list[OutcomeCe
                      marker, number, (lower, upper, r)])
     _secondary(work)  # counts only; it reads [key, unit, marker, number]
     family = {m.name: m.family for m in outcome_measures()}
+    rolling = {m.name for m in outcome_measures() if m.is_rolling}
     out = []
     for key, unit, marker, number, (lower, upper, r) in work:
         if marker:
             lower = upper = None
-        shown_counts = unit != "count" and r["source_available"]
         out.append(OutcomeCell(
             *key, unit=unit, value=_written(number, unit), lower_95=_written(lower, unit),
             upper_95=_written(upper, unit), marker=marker, number=number, lower=lower,
-            upper=upper, family=family[key[1]],
-            numerator=_whole(r["numerator"], "a numerator", key) if shown_counts else None,
-            denominator=_whole(r["denominator"], "a denominator", key) if shown_counts else None,
-            is_rolling=family[key[1]] in ("rolling", "rri")))
+            upper=upper, family=family[key[1]], is_rolling=key[1] in rolling))
     return out
 
 
