@@ -118,7 +118,8 @@ OUTCOME_CAVEATS = (
                              "practice."),
     ("Relative rate index", "The rate of the group divided by the rate of White people at the "
                             "same stage, over the same 12 months: 1 means the same rate; "
-                            "above 1, a higher rate than White people. Not stated is left out."),
+                            "above 1, a higher rate than White people. Not stated is left out. "
+                            "Shown to two decimal places, with its interval."),
     ("Cohorts", "A cohort month appears once its whole follow-up has been delivered: 12 months "
                 "after it for re-arrest within 12 months, 18 for reoffending within 12 months "
                 "(a later arrest's outcome may take six months to be recorded), 24 and 30 for "
