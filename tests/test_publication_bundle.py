@@ -16,7 +16,7 @@ P = "2026-10"
 FIRST = "2025-10"
 FILES = {
     f"checkpoint_measures_{P}.csv", f"checkpoint_measures_{P}.xlsx", f"bulletin_{P}.html",
-    f"revisions_{P}.csv", "manifest.json",
+    f"revisions_{P}.csv", f"checkpoint_outcomes_{P}.csv", "manifest.json",
 }
 DQ = {"rows_quarantined": 3, "alerts_raised": ["custody_202610_v2.csv rejected"]}
 

@@ -6,6 +6,8 @@ Modules, in the order the figures flow:
 - ``disclosure``: input checks, rounding and disclosure control (exact cells -> published
   values and markers);
 - ``status``: ``[p]`` and ``[r]`` flags and the revisions;
+- ``outcomes``: the outcomes file (outcomes.md section 6): its cells, rounding, disclosure
+  control and status, and the outcome groups and caveats the spreadsheet and bulletin use;
 - ``tables``, ``spreadsheet``, ``bulletin`` (with ``charts``), ``manifest``: the files;
 - ``bundle``: the bundle in memory and on disk (previous publication, idempotence, atomic
   write).

@@ -30,10 +30,12 @@ def code_version() -> str:
 
 
 def publication_inputs(home: Home) -> tuple:
-    """Exact cells, every delivery and the data-quality summary, from the analyst warehouse."""
+    """Exact cells, every delivery, the data-quality summary and the exact outcome cells,
+    from the analyst warehouse."""
     con = duckdb.connect(str(home.warehouse_db), read_only=True)
     try:
         cells = con.execute("SELECT * FROM marts.monthly_measure_cells").df()
+        outcome_cells = con.execute("SELECT * FROM marts.outcome_measure_cells").df()
         deliveries = con.execute("SELECT * FROM dq.deliveries ORDER BY seen_order").df()
         orphans = con.execute(
             "SELECT source_table, count(*) FROM dq.orphan_references GROUP BY ALL ORDER BY 1").fetchall()
@@ -45,14 +47,16 @@ def publication_inputs(home: Home) -> tuple:
         "Rows waiting for a key to arrive (held out of the figures)": {t: n for t, n in orphans} or 0,
         "Cross-source consistency checks failed": f"{checks[0]} of {checks[1]}",
     }
-    return cells, deliveries.drop(columns=["seen_order"]), summary
+    return cells, deliveries.drop(columns=["seen_order"]), summary, outcome_cells
 
 
 @dg.asset(
     key=["publication"],
-    deps=[dg.AssetKey(["analyst_warehouse"])],
+    # It reads the analyst copy; the outcome cells are named too so that the outcomes file's
+    # lineage shows (the monthly cells reach the copy through the alerts' dependency).
+    deps=[dg.AssetKey(["analyst_warehouse"]), dg.AssetKey(["marts", "outcome_measure_cells"])],
     group_name="publication",
-    description="publications/P/: the monthly bundle (CSV, accessible spreadsheet, bulletin, revisions, manifest). "
+    description="publications/P/: the monthly bundle (CSV, accessible spreadsheet, bulletin, revisions, outcomes, manifest). "
                 "Never changed once written; changed inputs give P-v2.",
 )
 def publication(context: dg.AssetExecutionContext, config: PublicationConfig) -> dg.MaterializeResult:
@@ -62,10 +66,11 @@ def publication(context: dg.AssetExecutionContext, config: PublicationConfig) ->
     if not period:
         context.log.warning("no month has an accepted delivery from every source yet: nothing to publish")
         return dg.MaterializeResult(metadata={"published": False})
-    cells, deliveries, summary = publication_inputs(home)
+    cells, deliveries, summary, outcome_cells = publication_inputs(home)
     if period not in set(cells["period"]):
         raise ValueError(f"cannot publish {period}: the warehouse has no figures for that month")
-    result = write_bundle(home.publications, period, cells, deliveries, summary, code_version())
+    result = write_bundle(home.publications, period, cells, deliveries, summary, code_version(),
+                          outcome_cells)
     context.log.info(f"{'wrote' if result.created else 'unchanged:'} {result.path}")
     return dg.MaterializeResult(metadata={
         "published": True, "period": period, "folder": str(result.path), "created": result.created,

@@ -19,6 +19,7 @@ from pipelines.calendar_uk import release_date
 from pipelines.publication.charts import Point, line_chart
 from pipelines.publication.disclosure import PublishedCell
 from pipelines.publication.manifest import COUNTS
+from pipelines.publication.outcomes import OUTCOME_CAVEATS, OutcomeCell
 from pipelines.publication.periods import add_months, month_range, period_label, short_label
 from pipelines.publication.reference import Reference
 from pipelines.publication.text import (
@@ -184,6 +185,118 @@ def _trends(totals, ref: Reference, period: str, first: str) -> str:
     return "".join(parts)
 
 
+# ---- outcomes (outcomes.md section 6)
+
+_RRI_STAGES = (
+    ("offer_rri_12m", "Offered Checkpoint when eligible"),
+    ("acceptance_rri_12m", "Accepted an offer"),
+    ("completion_rri_12m", "Completed, of contracts that ended"),
+)
+_RRI_GROUPS = ("Asian", "Black", "Mixed", "Other")
+
+
+def _outcome_text(c: OutcomeCell | None, unit: str) -> str:
+    """An outcome cell in running text, with its interval (``62.5% (95% confidence
+    interval 40.9% to 79.2%)``, ``0.93 (0.80 to 1.07)``)."""
+    if c is None:
+        return "no figure"
+    if c.number is None:
+        return f"{c.marker} ({_MARKER_WORDS[c.marker]})"
+    if unit == "rate":
+        return f"{c.number}% (95% confidence interval {c.lower}% to {c.upper}%)"
+    return f"{c.number} (95% confidence interval {c.lower} to {c.upper})"
+
+
+def _outcomes(outcomes: list[OutcomeCell], period: str) -> str:
+    """Latest rolling rates and RRIs in words, the 12-month re-arrest chart with its band."""
+    cell = {c.key: c for c in outcomes}
+    totals = [c for c in outcomes if c.breakdown == "total"]
+
+    def latest(measure: str) -> OutcomeCell | None:
+        found = [c for c in totals if c.measure == measure]
+        return found[-1] if found else None  # cells are in period order within a measure
+
+    acceptance = cell.get((period, "acceptance_rate_12m", "total", "all"))
+    completion = cell.get((period, "completion_rate_12m", "total", "all"))
+    rearrest, reoffending = latest("rearrest_rate_12m"), latest("reoffending_rate_12m")
+    declined = (cell.get((rearrest.period, "declined_rearrest_rate_12m", "total", "all"))
+                if rearrest else None)
+    window = f"the 12 months to {period_label(period)}"
+    points = [
+        f"<li>In {window}, <strong>{escape(_outcome_text(acceptance, 'rate'))}</strong> of "
+        "offers made in custody were accepted.</li>",
+        f"<li>In {window}, <strong>{escape(_outcome_text(completion, 'rate'))}</strong> of "
+        "contracts that ended were completed.</li>",
+    ]
+    if rearrest is not None:
+        points.append(
+            f"<li>Of people diverted in {period_label(rearrest.period)}, the latest cohort "
+            f"followed for 12 months, <strong>{escape(_outcome_text(rearrest, 'rate'))}"
+            "</strong> were arrested again within 12 months; of people who declined an offer "
+            f"that month, {escape(_outcome_text(declined, 'rate'))}.</li>")
+    if reoffending is not None:
+        points.append(
+            f"<li>Of people diverted in {period_label(reoffending.period)}, "
+            f"<strong>{escape(_outcome_text(reoffending, 'rate'))}</strong> had a later arrest "
+            "within 12 months that ended in a charge, caution or community resolution "
+            "recorded within a further six months.</li>")
+    rri_rows = "".join(
+        f'<tr><th scope="row">{escape(group)}</th>' + "".join(
+            f'<td class="n">{escape(_outcome_text(cell.get((period, m, "ethnicity_group", group)), "rri"))}</td>'
+            for m, _ in _RRI_STAGES) + "</tr>"
+        for group in _RRI_GROUPS)
+    rri_head = "".join(f'<th scope="col" class="n">{escape(h)}</th>' for _, h in _RRI_STAGES)
+    caveats = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in OUTCOME_CAVEATS)
+    parts = [
+        '<section aria-labelledby="outcomes"><h2 id="outcomes">Outcomes: re-arrest, '
+        "reoffending and fairness</h2>"
+        "<p>These are police-data measures: a later arrest is not a conviction, and people "
+        "who declined an offer are not a controlled comparison group.</p>"
+        f'<ul class="points">{"".join(points)}</ul>'
+        f"<table><caption>Relative rate index by ethnicity group against White people, "
+        f"{window} (1 is the same rate as White people)</caption><thead><tr>"
+        f'<th scope="col">Ethnicity group</th>{rri_head}</tr></thead>'
+        f"<tbody>{rri_rows}</tbody></table>"
+    ]
+    series = [c for c in totals if c.measure == "rearrest_rate_12m"][-TREND_MONTHS:]
+    if series:
+        span = f"{period_label(series[0].period)} to {period_label(series[-1].period)}"
+        title = f"Re-arrest within 12 months of diversion, by cohort month, {span}"
+        shown = [c for c in series if c.number is not None]
+        desc = (f"Line chart of the percentage of people diverted each month who were "
+                f"arrested again within 12 months, cohorts of {span}, with the 95% "
+                "confidence interval shaded around the line.")
+        if shown:
+            hi = max(shown, key=lambda c: c.number)
+            lo = min(shown, key=lambda c: c.number)
+            desc += (f" Highest {hi.number}% for {period_label(hi.period)}; lowest "
+                     f"{lo.number}% for {period_label(lo.period)}.")
+        gaps = len(series) - len(shown)
+        if gaps:
+            desc += (f" {gaps} cohort month{'s are' if gaps != 1 else ' is'} not plotted "
+                     "because the figure is withheld [c], not applicable [z] or not "
+                     "available [x].")
+        pts = [Point(c.period, short_label(c.period), c.number, c.lower, c.upper) for c in series]
+        rows = "".join(
+            f'<tr><th scope="row">{period_label(c.period)}</th>'
+            f'<td class="n">{escape(c.value or c.marker)}</td>'
+            f'<td class="n">{escape(c.lower_95 or c.marker)}</td>'
+            f'<td class="n">{escape(c.upper_95 or c.marker)}</td></tr>'
+            for c in series)
+        parts.append(
+            '<h3 id="chart-rearrest-heading">Re-arrest within 12 months, by cohort month</h3>'
+            f'<figure>{line_chart("chart-rearrest-rate-12m", title, desc, pts, percent=True, band=True)}'
+            f"<figcaption>{escape(desc)}</figcaption></figure>"
+            "<details><summary>Re-arrest within 12 months: the figures in the chart</summary>"
+            f"<table><caption>{escape(title)}</caption><thead><tr>"
+            '<th scope="col">Cohort month</th><th scope="col" class="n">Percentage</th>'
+            '<th scope="col" class="n">Lower 95% limit</th>'
+            '<th scope="col" class="n">Upper 95% limit</th>'
+            f"</tr></thead><tbody>{rows}</tbody></table></details>")
+    parts.append(f"<dl>{caveats}</dl></section>")
+    return "".join(parts)
+
+
 def _value(v: object) -> str:
     """A data-quality summary value as HTML (scalars, lists and mappings, nested)."""
     if isinstance(v, Mapping):
@@ -272,7 +385,9 @@ def bulletin_bytes(
     accepted: list[dict],
     all_deliveries: list[Mapping],
     dq_summary: Mapping,
+    outcomes: list[OutcomeCell] = (),
 ) -> bytes:
+    """The bulletin; its outcomes section appears once there are outcome cells."""
     totals = {(c.period, c.measure): c for c in cells if c.breakdown == "total"}
     title = f"{PUBLICATION_TITLE}, {period_label(period)}"
     page = (
@@ -285,6 +400,7 @@ def bulletin_bytes(
         f"{period_label(period)} are provisional [p].</p>\n"
         f"{_headline(totals, ref, period)}\n"
         f"{_trends(totals, ref, period, cells[0].period)}\n"
+        + (f"{_outcomes(list(outcomes), period)}\n" if outcomes else "") +
         f"{_quality(accepted, all_deliveries, dq_summary)}\n"
         f"{_about(ref, period, release, version, code_version)}\n"
         "</main>\n</body>\n</html>\n"

@@ -35,6 +35,14 @@ import pandas as pd
 from pipelines.calendar_uk import parse_period, release_date
 from pipelines.publication.bulletin import bulletin_bytes, bulletin_file_name
 from pipelines.publication.disclosure import PublishedCell, disclose
+from pipelines.publication.outcomes import (
+    OutcomeCell,
+    apply_outcome_status,
+    disclose_outcomes,
+    outcomes_csv,
+    outcomes_file_name,
+    read_published_outcomes,
+)
 from pipelines.publication.manifest import (
     MANIFEST_NAME,
     accepted_deliveries,
@@ -83,9 +91,20 @@ class _Inputs:
     dq_summary: Mapping
     code_version: str
     ref: Reference
+    outcomes: list[OutcomeCell]  # without status flags
 
 
-def _prepare(period, cells, deliveries, dq_summary, code_version, ref) -> _Inputs:
+@dataclass(frozen=True)
+class _Previous:
+    """What the previous publication published: its measures and outcomes cells, each
+    mapped to its value-or-marker (None when there is no such file)."""
+
+    measures: Mapping[Key, str] | None = None
+    outcomes: Mapping[Key, str] | None = None
+
+
+def _prepare(period, cells, deliveries, dq_summary, code_version, ref,
+             outcome_cells=None) -> _Inputs:
     parse_period(period)
     if not isinstance(code_version, str) or not code_version:
         raise ValueError("code_version must be a non-empty string")
@@ -93,25 +112,28 @@ def _prepare(period, cells, deliveries, dq_summary, code_version, ref) -> _Input
         deliveries = deliveries.to_dict("records")
     deliveries = list(deliveries)
     return _Inputs(period, disclose(cells, period, ref), accepted_deliveries(deliveries),
-                   deliveries, dict(dq_summary or {}), code_version, ref)
+                   deliveries, dict(dq_summary or {}), code_version, ref,
+                   disclose_outcomes(outcome_cells, period))
 
 
-def _render(inp: _Inputs, version: int, previous: Mapping[Key, str] | None,
+def _render(inp: _Inputs, version: int, previous: _Previous,
             existing: Path | None = None) -> dict[str, bytes] | None:
     """Every file of the bundle by name. With ``existing``, None as soon as a file differs
     from that folder's (the costly workbook is made last, only if all else matches)."""
     p = inp.period
-    cells = apply_status(inp.cells, p, previous)
+    cells = apply_status(inp.cells, p, previous.measures)
+    outcomes = apply_outcome_status(inp.outcomes, p, previous.outcomes)
     release = release_date(p)
     files: dict[str, bytes] = {}
     makers = (
         (measures_file_name(p), lambda: measures_csv(cells)),
-        (revisions_file_name(p), lambda: revisions_csv(revisions(cells, previous))),
+        (revisions_file_name(p), lambda: revisions_csv(revisions(cells, previous.measures))),
+        (outcomes_file_name(p), lambda: outcomes_csv(outcomes)),
         (bulletin_file_name(p), lambda: bulletin_bytes(
             cells, inp.ref, p, release, version, inp.code_version, inp.accepted,
-            inp.deliveries, inp.dq_summary)),
+            inp.deliveries, inp.dq_summary, outcomes)),
         (workbook_file_name(p), lambda: workbook_bytes(
-            cells, inp.ref, p, release, version, inp.code_version)),
+            cells, inp.ref, p, release, version, inp.code_version, outcomes)),
         (MANIFEST_NAME, lambda: manifest_bytes(
             p, version, inp.code_version, inp.accepted, files)),
     )
@@ -134,15 +156,21 @@ def build_bundle(
     version: int = 1,
     previous: Mapping[Key, str] | None = None,
     ref: Reference | None = None,
+    outcome_cells: pd.DataFrame | None = None,
+    previous_outcomes: Mapping[Key, str] | None = None,
 ) -> dict[str, bytes]:
     """Every file of the bundle for ``period``, by name, without touching the disk.
 
     ``previous`` maps each cell of the previous publication to its published value or
     marker (see :func:`pipelines.publication.tables.read_published`); None when there is
-    no previous publication.
+    no previous publication. ``outcome_cells`` are the rows of marts.outcome_measure_cells
+    (None: no outcome figures, the outcomes file is its header only) and
+    ``previous_outcomes`` the previous publication's outcomes file as
+    :func:`pipelines.publication.outcomes.read_published_outcomes` reads it.
     """
-    inp = _prepare(period, cells, deliveries, dq_summary, code_version, ref or reference())
-    return _render(inp, version, previous)
+    inp = _prepare(period, cells, deliveries, dq_summary, code_version, ref or reference(),
+                   outcome_cells)
+    return _render(inp, version, _Previous(previous, previous_outcomes))
 
 
 # --------------------------------------------------------------------------- on disk
@@ -198,11 +226,17 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _previous_cells(directory: Path, entry: dict | None) -> dict[Key, str] | None:
+def _previous_cells(directory: Path, entry: dict | None) -> _Previous:
+    """The previous publication's cells; a bundle written before the outcomes file existed
+    has no outcomes cells, so none of this bundle's outcome cells can be revised."""
     if entry is None:
-        return None
-    path = directory / entry["folder"] / measures_file_name(entry["period"])
-    return read_published(path.read_bytes())
+        return _Previous()
+    folder = directory / entry["folder"]
+    outcomes = folder / outcomes_file_name(entry["period"])
+    return _Previous(
+        read_published((folder / measures_file_name(entry["period"])).read_bytes()),
+        read_published_outcomes(outcomes.read_bytes()) if outcomes.exists() else None,
+    )
 
 
 def _result(folder: Path, entry: dict, created: bool, previous: dict | None,
@@ -221,9 +255,11 @@ def write_bundle(
     deliveries: list[dict] | pd.DataFrame,
     dq_summary: dict,
     code_version: str,
+    outcome_cells: pd.DataFrame | None = None,
 ) -> BundleResult:
     """Publish ``period`` under ``publications_dir`` (see the module's docstring)."""
-    inp = _prepare(period, cells, deliveries, dq_summary, code_version, reference())
+    inp = _prepare(period, cells, deliveries, dq_summary, code_version, reference(),
+                   outcome_cells)
     directory = Path(publications_dir)
     directory.mkdir(parents=True, exist_ok=True)
     with _locked(directory):

@@ -16,6 +16,7 @@ WIDTH, HEIGHT = 720, 300
 LEFT, RIGHT, TOP, BOTTOM = 64, 44, 20, 48
 LINE = "#12436D"  # Analysis Function palette, dark blue: 10:1 on white
 GRID = "#B1B4B6"
+BAND = "#A6C8E0"  # a light tint of LINE for an interval band, behind the line
 TEXT = "#0B0C0C"
 
 
@@ -24,6 +25,8 @@ class Point:
     period: str
     label: str  # short month label shown on the axis ("Oct 2026")
     number: int | Decimal | None  # None: the month has a marker
+    lower: Decimal | None = None  # the interval band around number, when drawn
+    upper: Decimal | None = None
 
 
 def _nice_max(top: float) -> float:
@@ -48,9 +51,11 @@ def _tick(v: float, percent: bool) -> str:
 
 
 def line_chart(
-    chart_id: str, title: str, desc: str, points: list[Point], percent: bool = False
+    chart_id: str, title: str, desc: str, points: list[Point], percent: bool = False,
+    band: bool = False,
 ) -> str:
-    """An accessible SVG line chart of ``points`` (in period order)."""
+    """An accessible SVG line chart of ``points`` (in period order); with ``band``, each
+    run of months with a value is shaded between its points' lower and upper bounds."""
     values = [float(p.number) for p in points if p.number is not None]
     y_max = 100.0 if percent else _nice_max(max(values, default=0.0))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -79,6 +84,25 @@ def line_chart(
         if (last - i) % 6 == 0:
             out.append(f'<text x="{_f(x(i))}" y="{HEIGHT - BOTTOM + 22}" text-anchor="middle" '
                        f'font-size="13" fill="{TEXT}">{escape(p.label)}</text>')
+    if band:
+        runs: list[list[int]] = [[]]
+        for i, p in enumerate(points):
+            if p.number is None or p.lower is None or p.upper is None:
+                runs.append([])
+            else:
+                runs[-1].append(i)
+        for run in runs:
+            if not run:
+                continue
+            if len(run) == 1:  # a lone month: a short vertical bar
+                i = run[0]
+                out.append(f'<line x1="{_f(x(i))}" x2="{_f(x(i))}" '
+                           f'y1="{_f(y(float(points[i].upper)))}" y2="{_f(y(float(points[i].lower)))}" '
+                           f'stroke="{BAND}" stroke-width="8"/>')
+                continue
+            edge = ([f"{_f(x(i))},{_f(y(float(points[i].upper)))}" for i in run]
+                    + [f"{_f(x(i))},{_f(y(float(points[i].lower)))}" for i in reversed(run)])
+            out.append(f'<polygon points="{" ".join(edge)}" fill="{BAND}" stroke="none"/>')
     segment: list[str] = []
     segments: list[list[str]] = []
     for i, p in enumerate(points):

@@ -84,6 +84,12 @@ Example (the end-to-end test)
     # == publications/2026-11/checkpoint_measures_2026-11.csv; and
     # revisions(rows2, rows1) == the rows of revisions_2026-11.csv
 
+Outcomes (outcomes.md) need years of data, so they have their own landing and oracle:
+``outcomes_landing.build_outcomes_landing(root, stage)`` (2023-01 .. 2025-07, then
+2025-08 with a late RMS month and a corrected custody month) and
+``outcomes_oracle.expected_outcomes(loaded, deliveries, period)`` /
+``published_outcomes(cells, period, previous)`` (``tests/test_outcomes_end_to_end.py``).
+
 Stage 2 gives the same expectations whether the folder is ingested once (stage 2 only)
 or twice (stage 1, then stage 2 on the same home): no stage-2 file interacts with a file
 processed after it in a different order.
