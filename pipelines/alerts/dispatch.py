@@ -25,6 +25,7 @@ them (a run and a sensor) never raise the same alert twice.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -129,7 +130,13 @@ def dispatch(
     ``home/alerts.jsonl`` and (with ``con``, a connection to the build database) ``dq.alerts``.
     Never raises for a channel's failure; returns within the config's send deadline (plus
     the wait for another dispatch of the same home, itself bounded so)."""
-    with exclusive_lock(Path(home) / "state" / "alerts.lock"):
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(exclusive_lock(Path(home) / "state" / "alerts.lock"))
+        except OSError as exc:
+            # A read-only or full home can take neither the lock nor the record: the alert
+            # still goes out, and the failed record shows in the result's history_error.
+            log.error("the alerts lock under %s cannot be taken (%s): sending unrecorded", home, exc.strerror)
         result = _dispatch(incidents, config, Path(home), now or datetime.now(), run_id)
     if con is not None:
         try:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from pipelines.cli import calendar, quarantine, run, status
 from pipelines.cli.common import EXIT_FAILED, PROG, OneLineParser, Refusal, command_parser, fail
+from pipelines.cli.failure import report_failure
 from pipelines.settings import ConfigurationError, WriterBusy
 
 REKEY_EXAMPLES = """\
@@ -73,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return fail("interrupted: run the same command again to finish")
+    except Exception as error:  # noqa: BLE001 (a full disk, a read-only home, a defect: one line, an alert, the traceback kept)
+        home = getattr(args, "home", None)
+        return fail(report_failure(args.command, error, Path(home).resolve() if home else None))
 
 
 __all__ = ["EXIT_FAILED", "main"]

@@ -7,12 +7,14 @@ The watcher reads structured events only: a step starting or ending, a materiali
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
 import re
 import threading
 import time
+import traceback
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -184,7 +186,18 @@ def handle(entry, view: StageView, state: dict) -> None:
 
 
 def watch_run(instance, run_id: str, view: StageView, run_log: RunLog, stop: threading.Event, state: dict) -> None:
-    """Follow ``run_id``'s events until ``stop`` is set and every event has been read."""
+    """Follow ``run_id``'s events until ``stop`` is set and every event has been read. If the
+    instance cannot be read (a full disk), the watcher stops and says so in ``state``: the run
+    goes on without its live view, and its own outcome decides what is reported."""
+    try:
+        _follow(instance, run_id, view, run_log, stop, state)
+    except Exception as error:  # noqa: BLE001 (a thread's traceback would break the one-line rule)
+        state["watch_error"] = error
+        with contextlib.suppress(Exception):
+            run_log.write("".join(traceback.format_exception(error)))
+
+
+def _follow(instance, run_id: str, view: StageView, run_log: RunLog, stop: threading.Event, state: dict) -> None:
     cursor = None
     while True:
         finishing = stop.is_set()
