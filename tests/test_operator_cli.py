@@ -195,6 +195,10 @@ def test_every_command_has_help_with_an_example():
         result = cli(command, "--help")
         assert result.returncode == 0 and "examples:" in result.stdout, command
         assert f"checkpoint-warehouse {command}" in result.stdout.split("examples:")[1], command
+    top = cli("--help")
+    assert top.returncode == 0 and "checkpoint-warehouse status --home" in top.stdout.split("examples:")[1]
+    unknown = cli("bogus")
+    assert unknown.returncode == 1 and "invalid choice: 'bogus'" in one_line(unknown)
 
 
 def test_usage_errors_and_bad_arguments_are_one_line_saying_what_to_do(tmp_path):
