@@ -195,6 +195,10 @@ def test_every_command_has_help_with_an_example():
         result = cli(command, "--help")
         assert result.returncode == 0 and "examples:" in result.stdout, command
         assert f"checkpoint-warehouse {command}" in result.stdout.split("examples:")[1], command
+    top = cli("--help")
+    assert top.returncode == 0 and "checkpoint-warehouse status --home" in top.stdout.split("examples:")[1]
+    unknown = cli("bogus")
+    assert unknown.returncode == 1 and "invalid choice: 'bogus'" in one_line(unknown)
 
 
 def test_usage_errors_and_bad_arguments_are_one_line_saying_what_to_do(tmp_path):
@@ -423,3 +427,17 @@ def test_on_a_terminal_the_run_draws_live_stages_and_the_same_summary(operated):
     for stage in ("alerts", "analyst warehouse", "publication"):
         assert re.search(rf"\d\d:\d\d:\d\d  {stage}: done in [0-9.]+ s", text), stage
     assert "Deliveries: nothing new in the landing folder" in text and "Event log: " in text
+
+
+@pytest.mark.slow
+def test_publishing_a_month_without_figures_fails_in_one_line_naming_the_log(operated):
+    landing, home = operated["landing"], operated["home"]
+    run = cli("run", "--landing", str(landing), "--home", str(home), "--publish", "2020-01",
+              env_extra={"CHECKPOINT_PSEUDONYM_KEY": TEST_KEY})
+    assert run.returncode == 1
+    line = one_line(run)
+    assert line.startswith("checkpoint-warehouse: run ") and " failed: step publication: " in line
+    assert "cannot publish 2020-01" in line and "fix the cause and run again" in line
+    log = Path(re.search(r"^Event log: (.+)$", run.stdout, re.M).group(1))
+    assert log.exists() and f"read {log}" in line
+    assert "publication: FAILED in" in run.stdout

@@ -7,6 +7,7 @@ run, in process, against a Dagster instance kept under HOME/state/dagster.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -16,6 +17,13 @@ from pipelines.cli.common import EXIT_FAILED, PROG, OneLineParser, Refusal, comm
 from pipelines.cli.failure import report_failure
 from pipelines.settings import ConfigurationError, WriterBusy
 
+EXAMPLES = """\
+  checkpoint-warehouse run --landing /data/landing --home /data/checkpoint
+  checkpoint-warehouse status --home /data/checkpoint --landing /data/landing
+  checkpoint-warehouse quarantine --home /data/checkpoint --file rms/arrests_202610.csv
+  checkpoint-warehouse calendar
+  checkpoint-warehouse COMMAND --help     # each command's options and examples
+"""
 REKEY_EXAMPLES = """\
   CHECKPOINT_PSEUDONYM_KEY_FILE=old.key checkpoint-warehouse rekey --landing landing --home home --new-key-file new.key
 """
@@ -41,7 +49,8 @@ def main_rekey(args) -> int:
 
 
 def parser() -> OneLineParser:
-    top = OneLineParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    top = OneLineParser(prog=PROG, description=__doc__.split("\n\n")[0], epilog="examples:\n" + EXAMPLES,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = top.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     commands.add_parser("generate", help="write a synthetic landing folder (see generate --help)")
     run.add_parser(commands)

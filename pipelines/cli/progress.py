@@ -117,9 +117,9 @@ class StageView:
                                      MofNCompleteColumn(), TimeElapsedColumn(), console=out, transient=True)
             self.progress.start()
 
-    def _line(self, text: str, when: float) -> None:
+    def _line(self, text: str, when: float, style: str = "") -> None:
         stamp = datetime.fromtimestamp(when).strftime("%H:%M:%S")
-        (self.progress.console if self.progress else self.out).print(f"{stamp}  {text}", markup=False)
+        (self.progress.console if self.progress else self.out).print(f"{stamp}  {text}", markup=False, style=style)
 
     def started(self, step_key: str, when: float) -> None:
         stage = self.stages.get(step_key)
@@ -140,7 +140,7 @@ class StageView:
             return
         if self.progress is not None and step_key in self.tasks:
             self.progress.remove_task(self.tasks.pop(step_key))
-        self._line(f"{stage.name}: {'done' if ok else 'FAILED'} in {seconds:.1f} s", when)
+        self._line(f"{stage.name}: {'done' if ok else 'FAILED'} in {seconds:.1f} s", when, "green" if ok else "bold red")
 
     def close(self) -> None:
         if self.progress is not None:

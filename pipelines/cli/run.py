@@ -165,8 +165,7 @@ def _run(args: argparse.Namespace, landing: Path, home: Home) -> int:
             view.close()
     seen = watcher_state.get("seen_orders", [])
     if not result.success:
-        failure = next((e for e in result.all_events if e.is_failure), None)
-        detail = (failure.message if failure is not None else "the run did not succeed").splitlines()[0]
+        detail = failure_detail(next((e for e in result.all_events if e.is_step_failure), None))
         # No daemon watches an in-process run: raise the failed-run alert here.
         alert_run_failure(home, result.run_id, detail)
         out.print(f"Event log: {log_path}", markup=False)
@@ -181,6 +180,20 @@ def _run(args: argparse.Namespace, landing: Path, home: Home) -> int:
         print(f"checkpoint-warehouse: delivery rejected: {', '.join(rejected)} (see dq.deliveries)", file=sys.stderr)
         return EXIT_REJECTED
     return EXIT_OK
+
+
+def failure_detail(event) -> str:
+    """What made a step fail, in one line: the step and its innermost error (the exception
+    raised, not Dagster's wrapper), quoted values scrubbed as for alerts."""
+    from pipelines.alerts.incident import scrub
+
+    if event is None:
+        return "the run did not succeed"
+    error = event.step_failure_data.error
+    while error is not None and error.cause is not None:
+        error = error.cause
+    text = (error.message.strip().splitlines() or [""])[0] if error is not None else event.message
+    return f"step {event.step_key}: {scrub(text, limit=300) or 'no error message'}"
 
 
 def _route_python_logs(run_log: RunLog, verbose: bool) -> None:
