@@ -24,6 +24,9 @@ EXAMPLES = """\
   checkpoint-warehouse calendar
   checkpoint-warehouse COMMAND --help     # each command's options and examples
 """
+# The commands that write a home: a failure of theirs is alerted and its traceback kept there.
+HOME_WRITERS = ("run", "rekey")
+
 REKEY_EXAMPLES = """\
   CHECKPOINT_PSEUDONYM_KEY_FILE=old.key checkpoint-warehouse rekey --landing landing --home home --new-key-file new.key
 """
@@ -86,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         return fail("interrupted: run the same command again to finish")
     except Exception as error:  # noqa: BLE001 (a full disk, a read-only home, a defect: one line, an alert, the traceback kept)
         home = getattr(args, "home", None)
-        return fail(report_failure(args.command, error, Path(home).resolve() if home else None))
+        return fail(report_failure(args.command, error, Path(home).resolve() if home else None,
+                                   writes_home=args.command in HOME_WRITERS))
 
 
 __all__ = ["EXIT_FAILED", "main"]

@@ -109,12 +109,14 @@ def logging_to(log: Path | None):
         handler.close()
 
 
-def report_failure(command: str, error: BaseException, home: Path | None) -> str:
-    """Keep the traceback, raise the failed-run alert for a home, and return the one line."""
+def report_failure(command: str, error: BaseException, home: Path | None, writes_home: bool) -> str:
+    """Keep the traceback and return the one line; for a command that writes the home (a
+    run, a rekey), keep it there and raise the failed-run alert. A reading command (status,
+    quarantine) leaves the home as it was and alerts nobody: its caller sees the line."""
     now = datetime.now(timezone.utc)
-    log = keep_traceback(error, home, now)
+    log = keep_traceback(error, home if writes_home else None, now)
     line = failure_line(command, error, home, log)
-    if home is not None:
+    if home is not None and writes_home:
         try:
             from pipelines.alerts.dispatch import alert_run_failure
             from pipelines.settings import Home
