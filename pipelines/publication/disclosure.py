@@ -104,7 +104,7 @@ def is_missing(v: object) -> bool:
     return v is None or (not isinstance(v, str) and bool(pd.isna(v)))
 
 
-def _whole(v: object, what: str, where: tuple) -> int | None:
+def whole_number(v: object, what: str, where: tuple) -> int | None:
     """A non-negative whole number, or None when missing; ValueError otherwise."""
     if is_missing(v):
         return None
@@ -165,13 +165,13 @@ def _primary(r: dict, unit: str) -> tuple[str, Number | None]:
     if not _flag(r["source_available"], "source_available", where):
         return NOT_AVAILABLE, None
     if unit == "count":
-        n = _whole(r["value"], "a count", where)
+        n = whole_number(r["value"], "a count", where)
         if n is None:
             raise ValueError(f"a count has no value although its source is there: {where}")
         return (CONFIDENTIAL, None) if 1 <= n <= 4 else ("", n)
     if unit == "rate":
-        num = _whole(r["numerator"], "a rate's numerator", where)
-        den = _whole(r["denominator"], "a rate's denominator", where)
+        num = whole_number(r["numerator"], "a rate's numerator", where)
+        den = whole_number(r["denominator"], "a rate's denominator", where)
         if num is None or den is None or num > den:
             raise ValueError(f"a rate needs 0 ≤ numerator ≤ denominator: {where}")
         if den == 0:
@@ -189,7 +189,7 @@ def _primary(r: dict, unit: str) -> tuple[str, Number | None]:
             return CONFIDENTIAL, None
         return "", round_half_away(exact)
     # median
-    n = _whole(r["n_values"], "a median's n_values", where)
+    n = whole_number(r["n_values"], "a median's n_values", where)
     if n is None:
         raise ValueError(f"a median needs n_values: {where}")
     if n == 0:

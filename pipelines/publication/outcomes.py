@@ -44,6 +44,7 @@ from pipelines.publication.disclosure import (
     _secondary,
     is_missing,
     round_half_away,
+    whole_number,
 )
 
 OUTCOMES_HEADER = ("period", "measure", "breakdown", "category", "value", "lower_95",
@@ -164,15 +165,6 @@ def outcomes_file_name(period: str) -> str:
 # --------------------------------------------------------------------------- inputs
 
 
-def _whole(v: object, what: str, where: tuple) -> int | None:
-    if is_missing(v):
-        return None
-    f = float(v)  # type: ignore[arg-type]
-    if not f.is_integer() or f < 0:
-        raise ValueError(f"{what} must be a whole number ≥ 0, got {v!r} for {where}")
-    return int(f)
-
-
 def _defined_for(period: str, cell_period: str, measure: OutcomeMeasure) -> bool:
     """Whether outcomes.md defines this period of the measure when ``period`` is published."""
     return cell_period <= add_months(period, -measure.follow_up_months)
@@ -235,12 +227,12 @@ def _primary(r: dict) -> tuple[str, Decimal | int | None, Decimal | None, Decima
         return NOT_AVAILABLE, None, None, None
     unit = r["unit"]
     if unit == "count":
-        n = _whole(r["value"], "a count", where)
+        n = whole_number(r["value"], "a count", where)
         if n is None:
             raise ValueError(f"a count has no value although its source is there: {where}")
         return (CONFIDENTIAL, None, None, None) if 1 <= n <= 4 else ("", n, None, None)
-    x = _whole(r["numerator"], "a numerator", where)
-    n = _whole(r["denominator"], "a denominator", where)
+    x = whole_number(r["numerator"], "a numerator", where)
+    n = whole_number(r["denominator"], "a denominator", where)
     if x is None or n is None or x > n:
         raise ValueError(f"an outcome cell needs 0 ≤ numerator ≤ denominator: {where}")
     if unit == "rate":
@@ -251,8 +243,8 @@ def _primary(r: dict) -> tuple[str, Decimal | int | None, Decimal | None, Decima
         if 1 <= n <= 9 or 1 <= x <= 4 or 1 <= n - x <= 4:
             return CONFIDENTIAL, None, None, None
         return ("", round_half_away(exact, 1), *_bounds(r, 1, where))
-    c = _whole(r["reference_numerator"], "a reference numerator", where)
-    m = _whole(r["reference_denominator"], "a reference denominator", where)
+    c = whole_number(r["reference_numerator"], "a reference numerator", where)
+    m = whole_number(r["reference_denominator"], "a reference denominator", where)
     if c is None or m is None or c > m:
         raise ValueError(f"an RRI needs 0 ≤ c ≤ m: {where}")
     if 0 in (x, n, c, m):
