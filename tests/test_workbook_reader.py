@@ -16,7 +16,7 @@ import pytest
 from pipelines.contracts import load_contract
 from pipelines.ingest import readers
 from pipelines.ingest.limits import LIMITS
-from tests.hostile_files import absurd_row_number, garbage_date_cell, workbook_bytes
+from tests.hostile_files import SESSIONS, absurd_row_number, garbage_date_cell, patch_member, workbook_bytes
 
 PROGRAMME = load_contract("programme")
 
@@ -48,10 +48,20 @@ def test_calamine_reads_date_cells_text_dates_and_odd_rows_as_openpyxl_does():
     assert by_calamine[1].rows[1].fields == ["CP-000001", "2026-10-06", "REVIEW", "MISSED", "2"]
 
 
-@pytest.mark.parametrize("make", [garbage_date_cell, absurd_row_number])
+def error_cell() -> bytes:
+    return patch_member(workbook_bytes(), SESSIONS, '<c r="E2" t="n"><v>1.5</v></c>', '<c r="E2" t="e"><v>#N/A</v></c>')
+
+
+@pytest.mark.parametrize("make", [garbage_date_cell, absurd_row_number, error_cell])
 def test_what_calamine_reads_leniently_goes_to_openpyxl(make):
     assert readers.needs_strict_reader(make())
     assert not readers.needs_strict_reader(workbook_bytes())
+
+
+def test_an_error_cell_reads_as_its_text_not_as_empty():
+    # calamine alone would read #N/A as an empty cell: a required column would say "empty",
+    # a nullable one would load the row.
+    assert readers.read_xlsx(error_cell(), PROGRAMME)[1].rows[0].fields[4] == "#N/A"
 
 
 def test_a_date_styled_negative_number_is_read_as_openpyxl_reads_it():

@@ -174,11 +174,12 @@ def _fault(error: Exception) -> str:
 
 # What python-calamine reads more leniently than the contract allows, so that a worksheet
 # holding it is read by openpyxl, whose reading (and refusals) the contract's rules were
-# written against: a typed date cell (t="d"; calamine hands an unparsable one over as text)
-# and a row number of seven digits or more (calamine ignores one beyond 32 bits and numbers
-# the row by its position; openpyxl takes it at its word and the row limit refuses it).
+# written against: a typed date cell (t="d"; calamine hands an unparsable one over as text),
+# an error cell (t="e"; calamine reads it as empty, openpyxl as its text, e.g. #N/A) and a
+# row number of seven digits or more (calamine ignores one beyond 32 bits and numbers the
+# row by its position; openpyxl takes it at its word and the row limit refuses it).
 _LENIENT_IN_CALAMINE = re.compile(
-    rb"""\bt\s*=\s*["']d["']|\br\s*=\s*["'][A-Za-z]{0,3}[0-9]{7}""")
+    rb"""\bt\s*=\s*["'][de]["']|\br\s*=\s*["'][A-Za-z]{0,3}[0-9]{7}""")
 
 
 def needs_strict_reader(data: bytes) -> bool:
