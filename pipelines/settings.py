@@ -34,16 +34,21 @@ def memory_limit(environ=os.environ) -> str:
     return environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
 
 
-def connect_writer(path: Path, spill: Path | None = None):
-    """A DuckDB connection to ``path`` bounded in memory, spilling to ``spill`` (owner-only)
-    when given, else to DuckDB's default beside the file."""
-    import duckdb
-
+def duckdb_config(spill: Path | None = None) -> dict[str, str]:
+    """DuckDB settings of a bounded connection: the memory limit, and ``spill`` (made
+    owner-only) for what goes beyond it when given, else DuckDB's default beside the file."""
     config = {"memory_limit": memory_limit()}
     if spill is not None:
         spill.mkdir(mode=0o700, parents=True, exist_ok=True)
         config["temp_directory"] = str(spill)
-    return duckdb.connect(str(path), config=config)
+    return config
+
+
+def connect_writer(path: Path, spill: Path | None = None):
+    """A bounded (``duckdb_config``) DuckDB connection to ``path``."""
+    import duckdb
+
+    return duckdb.connect(str(path), config=duckdb_config(spill))
 
 
 class ConfigurationError(RuntimeError):

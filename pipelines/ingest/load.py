@@ -13,7 +13,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from pipelines import dq
@@ -24,7 +23,6 @@ from pipelines.ingest.discovery import LandedFile, take_unseen
 from pipelines.ingest.readers import DeliveryRejected, read_delivery
 from pipelines.ingest.screening import known_value_flags, personal_key, remember_personal_values
 from pipelines.ingest.store import RESTRICTED_COLUMNS, ensure_schema, key_text_sql, open_restricted, raw_columns
-from pipelines.settings import connect_writer
 from pipelines.ingest.validate import (
     SheetOutcome,
     check_header,
@@ -32,6 +30,7 @@ from pipelines.ingest.validate import (
     rows_for_warehouse,
     validate_sheet,
 )
+from pipelines.settings import connect_writer
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.settings import connect_writer, memory_limit
+from pipelines.settings import connect_writer, duckdb_config
 
 
 def checkpoint(build_db: Path, spill: Path | None = None) -> None:
@@ -42,11 +42,7 @@ def compact_copy(build_db: Path, target: Path, spill: Path | None = None) -> Non
     The build is attached read-only under its own catalog name (its file's stem), which is
     the name dbt's views refer to and the name the copy takes when opened as the analyst file.
     """
-    config = {"memory_limit": memory_limit()}
-    if spill is not None:
-        spill.mkdir(mode=0o700, parents=True, exist_ok=True)
-        config["temp_directory"] = str(spill)
-    con = duckdb.connect(config=config)
+    con = duckdb.connect(config=duckdb_config(spill))  # in memory: both files are attached
     try:
         con.execute(f'ATTACH {_quoted(str(build_db))} AS "{build_db.stem}" (READ_ONLY)')
         con.execute(f"ATTACH {_quoted(str(target))} AS fresh")
