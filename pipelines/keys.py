@@ -135,14 +135,14 @@ def rekey(home: Home, landing: Path, new_key_file: Path, environ=os.environ) -> 
             if home.warehouse_db.exists():  # the analysts' copy must not keep the old pseudonyms
                 from pipelines.warehouse.publish import publish_warehouse
 
-                publish_warehouse(home.build_db, home.warehouse_db)
+                publish_warehouse(home.build_db, home.warehouse_db, home.spill)
     except WriterBusy:
         raise ConfigurationError("a pipeline run is writing this home: rekey when it has finished") from None
     return report
 
 
 def _rekey_build(home: Home, landing: Path, record: KeyRecord, new_key: bytes) -> RekeyReport:
-    con = duckdb.connect(str(home.build_db))
+    con = home.connect_build()
     try:
         deliveries = con.execute("""
             SELECT source, month, file_name, sha256 FROM dq.deliveries

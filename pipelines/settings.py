@@ -23,6 +23,33 @@ os.umask(0o077)
 
 ALERT_LOG = "alerts.jsonl"  # under the home: the alert log, also the memory of what was alerted
 
+# DuckDB's memory for a connection that writes the build database (ingest, dbt, publishing):
+# beyond it, work spills to HOME/state/spill, so a national build stays within 4 GiB of RAM
+# with the Python side. Any DuckDB size ("3GB", "800MB").
+MEMORY_LIMIT_ENV = "CHECKPOINT_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "3GB"
+
+
+def memory_limit(environ=os.environ) -> str:
+    return environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+
+
+def duckdb_config(spill: Path | None = None) -> dict[str, str]:
+    """DuckDB settings of a bounded connection: the memory limit, and ``spill`` (made
+    owner-only) for what goes beyond it when given, else DuckDB's default beside the file."""
+    config = {"memory_limit": memory_limit()}
+    if spill is not None:
+        spill.mkdir(mode=0o700, parents=True, exist_ok=True)
+        config["temp_directory"] = str(spill)
+    return config
+
+
+def connect_writer(path: Path, spill: Path | None = None):
+    """A bounded (``duckdb_config``) DuckDB connection to ``path``."""
+    import duckdb
+
+    return duckdb.connect(str(path), config=duckdb_config(spill))
+
 
 class ConfigurationError(RuntimeError):
     """The pipeline cannot start: the message says what to set."""
@@ -46,6 +73,7 @@ class Home:
     # views name their catalog after the file), dbt's target and logs (one folder, rewritten
     # each run, not a new one under dbt_project/target/), and the one-writer lock.
     build_db = _under_home("state", "build", "warehouse.duckdb")
+    spill = _under_home("state", "spill")  # DuckDB's temporary files beyond its memory limit
     dbt_target = _under_home("state", "dbt")
     writer_lock = _under_home("state", "writer.lock")
     # What others read: the analyst copy, the restricted store, the bundles, the alert log.
@@ -53,6 +81,10 @@ class Home:
     restricted_db = _under_home("restricted", "quarantine.duckdb")
     publications = _under_home("publications")
     alerts_log = _under_home(ALERT_LOG)
+
+    def connect_build(self):
+        """A bounded connection that may write the build database (``connect_writer``)."""
+        return connect_writer(self.build_db, self.spill)
 
     def exclusive_writer(self, timeout_s: float = 3600):
         """One writer of the build database at a time, across processes (CLI, daemon, UI)."""

@@ -218,7 +218,7 @@ def alert_run(home: Home, run_id: str | None, lock_timeout_s: float = 3600) -> D
     The writer lock is held to read the build database and to bring ``dq.alerts`` up to date
     (repairing what an earlier crash left out), never while sending."""
     with home.exclusive_writer(timeout_s=lock_timeout_s):
-        con = duckdb.connect(str(home.build_db))
+        con = home.connect_build()
         try:
             incidents = collect_delivery_incidents(con, None) + collect_state_incidents(con, today())
         finally:
@@ -226,7 +226,7 @@ def alert_run(home: Home, run_id: str | None, lock_timeout_s: float = 3600) -> D
     result = dispatch(incidents, AlertConfig.from_env(), home.root, run_id=run_id)
     try:
         with home.exclusive_writer(timeout_s=lock_timeout_s):
-            con = duckdb.connect(str(home.build_db))
+            con = home.connect_build()
             try:
                 repaired = reconcile(con, home.alerts_log) - len(result.raised)
             finally:

@@ -8,12 +8,15 @@ from pathlib import Path
 from dagster_dbt import DbtProject
 
 from pipelines.paths import DBT_PROJECT_DIR
-from pipelines.settings import home_from_env
+from pipelines.settings import MEMORY_LIMIT_ENV, home_from_env, memory_limit
 
 
 def dbt_environment(home) -> dict[str, str]:
-    """What the dbt profile reads (dbt_project/profiles.yml): the build database of this home."""
-    return {"CHECKPOINT_BUILD_DB": str(home.build_db)}
+    """What the dbt profile reads (dbt_project/profiles.yml): the build database of this home,
+    DuckDB's memory limit and where it spills beyond it (DuckDB makes the folder when it
+    first spills, under the owner-only umask)."""
+    return {"CHECKPOINT_BUILD_DB": str(home.build_db), MEMORY_LIMIT_ENV: memory_limit(),
+            "CHECKPOINT_DUCKDB_SPILL": str(home.spill)}
 
 
 @cache

@@ -55,7 +55,7 @@ def landing_deliveries(context: dg.AssetExecutionContext):
     home = home_from_env()
     secret = home_key(home)  # refuses a key other than the home's
     with home.exclusive_writer():
-        report = ingest_landing(landing_from_env(), home.build_db, home.restricted_db, secret,
+        report = ingest_landing(landing_from_env(), home.build_db, home.restricted_db, secret, home.spill,
                                 on_result=lambda result: context.log_event(observation(result)))
         con = duckdb.connect(str(home.build_db), read_only=True)
         try:

@@ -8,6 +8,11 @@ escaped form that is valid, printable UTF-8 (a name with a control character or 
 are not UTF-8 can never be a delivery); links are never followed and special files (fifos,
 devices, sockets) never opened; a delivery is read into memory once, bounded by the size
 limit, and the bytes hashed are the bytes parsed.
+
+Each file is hashed once per process run: a digest is remembered with the file's identity
+(device, inode, size, modification and change times), so that deciding what a run must do
+and then taking the unseen files do not read the whole landing folder twice, and a file
+already seen is never read again while its identity stands.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import hashlib
 import os
 import re
 import stat
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -109,6 +115,27 @@ def _walk(folder: Path) -> Iterator[tuple[Path, str | None]]:
             yield Path(entry.path), _kind(mode)
 
 
+# File identity -> sha256 of the bytes read under it, for this process (see the module doc).
+_DIGESTS: dict[tuple, str] = {}
+# A file changed within this many seconds before it was read may change again within the
+# same timestamp tick and keep its identity (git's "racy" files): its digest is not kept.
+_SETTLED_NS = 2_000_000_000
+
+
+def _identity(path: Path, status: os.stat_result) -> tuple:
+    # ctime changes on every write and cannot be set by the writer, unlike mtime.
+    return (str(path), status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+
+
+def remembered_digest(path: Path) -> str | None:
+    """The sha256 this process computed for the file as it stands now, if it did."""
+    try:
+        status = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    return _DIGESTS.get(_identity(path, status))
+
+
 def read_once(path: Path, keep_up_to: int) -> tuple[str, bytes | None]:
     """The file's sha256 and, if it holds at most ``keep_up_to`` bytes, those very bytes.
 
@@ -121,7 +148,9 @@ def read_once(path: Path, keep_up_to: int) -> tuple[str, bytes | None]:
     except OSError as error:
         raise DeliveryRejected(f"unreadable: {error.strerror}") from None
     with open(fd, "rb", buffering=0) as handle:
-        kind = _kind(os.fstat(fd).st_mode)
+        started_ns = time.time_ns()
+        before = os.fstat(fd)
+        kind = _kind(before.st_mode)
         if kind:
             raise DeliveryRejected(f"not a regular file but a {kind}: never read")
         digest, chunks, size = hashlib.sha256(), [], 0
@@ -135,11 +164,14 @@ def read_once(path: Path, keep_up_to: int) -> tuple[str, bytes | None]:
                     chunks.clear()  # over the limit: hashed to the end, never held
         except OSError as error:
             raise DeliveryRejected(f"unreadable: {error.strerror}") from None
+        settled = before.st_ctime_ns < started_ns - _SETTLED_NS
+        if settled and _identity(path, os.fstat(fd)) == _identity(path, before):  # not written to while read
+            _DIGESTS[_identity(path, before)] = digest.hexdigest()
     return digest.hexdigest(), (b"".join(chunks) if size <= keep_up_to else None)
 
 
 def sha256_of(path: Path) -> str:
-    return read_once(path, keep_up_to=-1)[0]
+    return remembered_digest(path) or read_once(path, keep_up_to=-1)[0]
 
 
 def scan_landing(landing: Path, digest: bool = True, limits: Limits = LIMITS) -> list[LandedFile]:
@@ -199,6 +231,9 @@ def take_unseen(landing: Path, seen: list[tuple[str, str, str]],
         if not landed.is_delivery and landed.file_name in ignored:
             continue  # known by name alone: not even read
         data = None
+        known = remembered_digest(landed.path) if landed.problem is None and landed.is_delivery else None
+        if known and not _is_new(replace(landed, sha256=known), seen_files, ignored):
+            continue  # hashed earlier in this process, and seen by a run: not read again
         if landed.problem is None:
             try:
                 sha256, data = read_once(landed.path, limits.max_file_bytes if landed.is_delivery else -1)

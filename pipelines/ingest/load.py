@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from pipelines import dq
@@ -24,7 +23,7 @@ from pipelines.ingest import expectations
 from pipelines.ingest.discovery import LandedFile, take_unseen
 from pipelines.ingest.readers import DeliveryRejected, read_delivery
 from pipelines.ingest.screening import known_value_flags, personal_key, remember_personal_values
-from pipelines.ingest.store import ensure_schema, key_text_sql, open_restricted, raw_columns
+from pipelines.ingest.store import RESTRICTED_COLUMNS, ensure_schema, key_text_sql, open_restricted, raw_columns
 from pipelines.ingest.validate import (
     SheetOutcome,
     check_header,
@@ -32,6 +31,7 @@ from pipelines.ingest.validate import (
     rows_for_warehouse,
     validate_sheet,
 )
+from pipelines.settings import connect_writer
 
 
 @dataclass(frozen=True)
@@ -81,17 +81,28 @@ def _crash_point(name: str) -> None:
 
 
 def earlier_digests(con, table: Table, month: str, keys: pd.Series) -> dict[str, str]:
-    """Digest of the in-force row for each key loaded from another month's delivery."""
+    """Digest of the in-force row for each key loaded from another month's delivery.
+
+    Only the history of the delivery's own keys is ranked: rows are first narrowed to those
+    whose first key column matches (one hash semi-join), so the cost follows the delivery,
+    not the years loaded before it.
+    """
     if keys.empty:
         return {}
-    con.register("delivery_keys", pd.DataFrame({"key_text": keys.astype(str)}))
+    texts = keys.astype(str)
+    first = table.key[0]
+    con.register("delivery_keys", pd.DataFrame({"key_text": texts, "first_key": texts.str.split(chr(31)).str[0]}))
     try:
         rows = con.execute(f"""
+            WITH candidates AS (
+                SELECT * FROM raw.{table.raw_table}
+                WHERE CAST({first} AS VARCHAR) IN (SELECT first_key FROM delivery_keys) OR {first} IS NULL
+            )
             SELECT key_text, row_digest FROM (
                 SELECT {key_text_sql(table)} AS key_text, row_digest,
                        row_number() OVER (PARTITION BY {', '.join(table.key)}
                                           ORDER BY source_month DESC, delivery_version DESC) AS latest
-                FROM raw.{table.raw_table} WHERE source_month <> ?
+                FROM candidates WHERE source_month <> ?
             ) WHERE latest = 1 AND key_text IN (SELECT key_text FROM delivery_keys)
         """, [month]).fetchall()
     finally:
@@ -167,6 +178,22 @@ def _insert_many(con, insert_sql: str, rows: list[tuple]) -> None:
         con.executemany(insert_sql, rows)
 
 
+def insert_bulk(con, table: str, names: list[str], rows: list[tuple]) -> None:
+    """Insert rows as one relation: ``executemany`` binds and runs a statement per row, which
+    for a national month's quarantined rows and their reasons cost more than loading the rest."""
+    if not rows:
+        return
+    con.register("bulk_rows", pd.DataFrame.from_records(rows, columns=names))
+    try:
+        con.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} FROM bulk_rows")
+    finally:
+        con.unregister("bulk_rows")
+
+
+def _names(table: dq.DqTable) -> list[str]:
+    return [name for name, _, _ in table.columns]
+
+
 def _next_seen_order(con) -> int:
     return con.execute("SELECT COALESCE(max(seen_order), 0) + 1 FROM dq.deliveries").fetchone()[0]
 
@@ -197,15 +224,15 @@ def snapshot_tables(contract: SourceContract) -> list[Table]:
 
 
 def missing_from_snapshot(con, table: Table, landed: LandedFile) -> int:
-    """Keys whose last loaded row is older than this snapshot, so absent from it."""
+    """Keys whose last loaded row is older than this snapshot, so absent from it.
+
+    A key's last loaded row is of its latest month, so the keys whose latest month is
+    earlier than this one are counted (a grouping, not a ranking of every row).
+    """
     keys = ", ".join(table.key)
     return con.execute(f"""
-        WITH latest AS (
-            SELECT source_month,
-                   row_number() OVER (PARTITION BY {keys} ORDER BY source_month DESC, delivery_version DESC) AS rn
-            FROM raw.{table.raw_table}
-        )
-        SELECT count(*) FROM latest WHERE rn = 1 AND source_month < ?
+        SELECT count(*) FROM (SELECT max(source_month) AS latest FROM raw.{table.raw_table} GROUP BY {keys})
+        WHERE latest < ?
     """, [landed.month]).fetchone()[0]
 
 
@@ -244,7 +271,7 @@ def ingest_delivery(con, restricted, landed: LandedFile, data: bytes | None, sec
     # Raw text goes to the restricted store first; re-running a crashed load rewrites it.
     restricted.execute("DELETE FROM quarantined_raw WHERE sha256 = ? AND file_name = ?",
                        [landed.sha256, landed.file_name])
-    _insert_many(restricted, "INSERT INTO quarantined_raw VALUES (?, ?, ?, ?, ?, ?)", [
+    insert_bulk(restricted, "quarantined_raw", RESTRICTED_COLUMNS, [
         (landed.sha256, landed.file_name, o.table.name, q.row_number, q.reason, q.raw_text)
         for o in outcomes for q in o.quarantined])
 
@@ -276,10 +303,10 @@ def ingest_delivery(con, restricted, landed: LandedFile, data: bytes | None, sec
                     f"{missing} {table.name} key(s) loaded earlier are missing from this snapshot; "
                     "their last loaded rows stand", missing, table.key))
     _record(con, result, validation_rows)
-    _insert_many(con, dq.QUARANTINED_ROWS.insert_sql(), [
+    insert_bulk(con, dq.QUARANTINED_ROWS.qualified, _names(dq.QUARANTINED_ROWS), [
         (landed.sha256, landed.source, landed.month, landed.version, landed.file_name, o.table.name,
          q.row_number, q.reason) for o in outcomes for q in o.quarantined])
-    _insert_many(con, dq.QUARANTINE_REASONS.insert_sql(), [
+    insert_bulk(con, dq.QUARANTINE_REASONS.qualified, _names(dq.QUARANTINE_REASONS), [
         (landed.sha256, landed.file_name, o.table.name, q.row_number, r.kind, r.column_name, r.rule_name,
          r.message) for o in outcomes for q in o.quarantined for r in q.reasons])
     _crash_point("before_commit")
@@ -288,14 +315,17 @@ def ingest_delivery(con, restricted, landed: LandedFile, data: bytes | None, sec
 
 
 def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: bytes,
+                   spill: Path | None = None,
                    on_result: Callable[[DeliveryResult], None] | None = None) -> IngestReport:
     """Take every file of the landing folder not seen before, in the contract's order;
-    ``on_result`` hears of each as soon as it is recorded (a run's progress)."""
+    ``on_result`` hears of each as soon as it is recorded (a run's progress).
+
+    DuckDB works within the configured memory limit, spilling to ``spill`` beyond it."""
     if not landing.is_dir():
         raise FileNotFoundError(f"landing folder {landing} does not exist or is not a folder")
     build_db.parent.mkdir(parents=True, exist_ok=True)
     report = IngestReport()
-    con = duckdb.connect(str(build_db))
+    con = connect_writer(build_db, spill)
     restricted = open_restricted(restricted_db)
     try:
         ensure_schema(con)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -50,25 +51,19 @@ def decode_strictly(data: bytes, encoding: str) -> str:
 
 
 def _records_with_raw_text(text: str):
-    """Yield (line_number, fields, raw_text) per CSV record, skipping wholly blank lines."""
+    """Yield (line_number, fields, raw_text) per CSV record, skipping wholly blank lines.
+
+    The reader's ``line_num`` says how many lines it has taken: a record's raw text is the
+    lines taken for it, with no per-line bookkeeping of our own.
+    """
     lines = text.splitlines(keepends=True)
-    consumed: list[str] = []
-    state = {"line": 0}
-
-    def feed():
-        for line in lines:
-            state["line"] += 1
-            consumed.append(line)
-            yield line
-
-    reader = csv.reader(feed())
-    start = 1
+    reader = csv.reader(lines)
+    taken = 0
     for fields in reader:
-        raw = "".join(consumed).rstrip("\r\n")
-        consumed.clear()
+        start, taken = taken + 1, reader.line_num
+        raw = (lines[start - 1] if taken == start else "".join(lines[start - 1:taken])).rstrip("\r\n")
         if raw.strip():
             yield start, fields, raw
-        start = state["line"] + 1
 
 
 def _check_width(width: int, where: str, limits: Limits) -> None:
@@ -177,10 +172,115 @@ def _fault(error: Exception) -> str:
     return f"it cannot be read ({type(error).__name__})"
 
 
+# What python-calamine reads more leniently than the contract allows, so that a worksheet
+# holding it is read by openpyxl, whose reading (and refusals) the contract's rules were
+# written against: a typed date cell (t="d"; calamine hands an unparsable one over as text),
+# an error cell (t="e"; calamine reads it as empty, openpyxl as its text, e.g. #N/A) and a
+# row number of seven digits or more (calamine ignores one beyond 32 bits and numbers the
+# row by its position; openpyxl takes it at its word and the row limit refuses it).
+_LENIENT_IN_CALAMINE = re.compile(
+    rb"""\bt\s*=\s*["'][de]["']|\br\s*=\s*["'][A-Za-z]{0,3}[0-9]{7}""")
+
+
+def needs_strict_reader(data: bytes) -> bool:
+    """Whether a worksheet of the workbook holds anything calamine reads more leniently."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for member in archive.infolist():
+            if not (member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")):
+                continue
+            with archive.open(member) as part:
+                tail = b""
+                for chunk in iter(lambda: part.read(1 << 22), b""):
+                    if _LENIENT_IN_CALAMINE.search(tail + chunk):
+                        return True
+                    tail = chunk[-64:]  # a match cut between two chunks
+    return False
+
+
+class _CalamineDiffers(Exception):
+    """A cell calamine turns into something other than openpyxl would: read with openpyxl."""
+
+
+def _grid_cell_text(value) -> str:
+    # A time of day (or a duration) is also what calamine makes of a date-styled negative
+    # number, where openpyxl makes a date before 1900: no contract column holds a time.
+    if isinstance(value, (dt.time, dt.timedelta)):
+        raise _CalamineDiffers
+    return cell_text(value)
+
+
+def _sheet_from_grid(grid: list[list], table, limits: Limits) -> RawSheet:
+    """A worksheet read by calamine (a dense grid from A1, empty cells as '') as header and rows.
+
+    Mirrors ``_read_sheet``: an empty cell is openpyxl's ``None``.
+    """
+    if not grid:
+        raise DeliveryRejected(f"sheet '{table.sheet}' has no header row")
+    header_cells = grid[0]
+    width = max((i + 1 for i, v in enumerate(header_cells) if v != ""), default=0)
+    _check_width(width, f"sheet '{table.sheet}' header", limits)
+    header = [_grid_cell_text(v).strip().lower() for v in header_cells[:width]]
+    sheet = RawSheet(table.name, header)
+    for offset, cells in enumerate(grid[1:], start=2):
+        if offset > limits.max_sheet_rows:
+            raise DeliveryRejected(f"sheet '{table.sheet}' has rows beyond row {limits.max_sheet_rows}")
+        beyond = cells[width:]
+        if beyond.count("") == len(beyond):  # the usual row: nothing past the header (C-speed test)
+            texts = [_grid_cell_text(v) for v in cells[:width]]
+        else:
+            far = cells[limits.max_columns:]
+            if far.count("") != len(far):
+                raise DeliveryRejected(
+                    f"sheet '{table.sheet}' row {offset} has cells beyond column {limits.max_columns}")
+            texts = [_grid_cell_text(v) for v in cells]
+            while len(texts) > width and not texts[-1].strip():
+                texts.pop()
+        if not any(t.strip() for t in texts):
+            continue  # a wholly empty worksheet row is not a row
+        texts += [""] * (width - len(texts))
+        sheet.rows.append(RawRow(offset, texts, "\t".join(texts)))
+    return sheet
+
+
+def _read_xlsx_calamine(data: bytes, contract: SourceContract, limits: Limits) -> list[RawSheet]:
+    import python_calamine  # imported here: only workbook deliveries need it
+
+    workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    try:
+        names = {name.strip().lower(): name for name in workbook.sheet_names}
+        sheets = []
+        for table in contract.tables:
+            if table.sheet.lower() not in names:
+                raise DeliveryRejected(f"unreadable workbook: sheet '{table.sheet}' is missing")
+            grid = workbook.get_sheet_by_name(names[table.sheet.lower()]).to_python(skip_empty_area=False)
+            sheets.append(_sheet_from_grid(grid, table, limits))
+        return sheets
+    finally:
+        workbook.close()
+
+
 def read_xlsx(data: bytes, contract: SourceContract, limits: Limits = LIMITS) -> list[RawSheet]:
+    """Header and rows of each contract sheet: by python-calamine (Rust, about ten times
+    openpyxl's speed), or by openpyxl where calamine would be more lenient or fails, so that
+    every fault is refused or read exactly as openpyxl's reading decides."""
     if not data:
         raise DeliveryRejected("zero bytes: the file is empty")
     check_workbook_archive(data, limits)
+    try:
+        strict = needs_strict_reader(data)
+    except Exception:  # a corrupt member: openpyxl says which kind of fault, quoting nothing
+        strict = True
+    if not strict:
+        try:
+            return _read_xlsx_calamine(data, contract, limits)
+        except DeliveryRejected:
+            raise
+        except Exception:
+            pass  # calamine's messages may quote cells: openpyxl's reading says what is wrong
+    return _read_xlsx_openpyxl(data, contract, limits)
+
+
+def _read_xlsx_openpyxl(data: bytes, contract: SourceContract, limits: Limits) -> list[RawSheet]:
     import openpyxl  # imported here: only workbook deliveries need it
 
     try:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from pipelines.contracts import Column, Screen, Table, load_screens
 from pipelines.dq import Reason, ReasonKind
+from pipelines.ingest.digests import keyed_digests
 from pipelines.ingest.readers import RawSheet
 
 PERSONAL_VALUES_DDL = "CREATE TABLE IF NOT EXISTS personal_values (digest VARCHAR NOT NULL)"
@@ -53,8 +54,13 @@ def personal_text(value: str) -> str:
     return " ".join(value.split()).casefold()
 
 
-def _digest(key: bytes, value: str) -> str:
-    return hmac.new(key, personal_text(value).encode("utf-8"), hashlib.sha256).hexdigest()
+def _digests(key: bytes, values: list[str]) -> list[str]:
+    """The digest of each value's personal text, each distinct text hashed once (names and
+    dates of birth repeat across a national month)."""
+    texts = [personal_text(value) for value in values]
+    distinct = list(dict.fromkeys(texts))
+    digest_of = dict(zip(distinct, keyed_digests(key, distinct)))
+    return [digest_of[text] for text in texts]
 
 
 def _values(sheet: RawSheet, columns: list[Column]):
@@ -77,7 +83,7 @@ def remember_personal_values(restricted: duckdb.DuckDBPyConnection, sheet: RawSh
                              key: bytes) -> None:
     """Add the digests of the sheet's personal (``pii``) values to the restricted store."""
     columns = [c for c in table.columns if c.pii]
-    digests = {_digest(key, value) for _, _, value in _values(sheet, columns)}
+    digests = set(_digests(key, [value for _, _, value in _values(sheet, columns)]))
     if not digests:
         return
     restricted.execute(PERSONAL_VALUES_DDL)
@@ -99,8 +105,9 @@ def known_value_flags(restricted: duckdb.DuckDBPyConnection, sheet: RawSheet, ta
     screened = {c.name: next(screens[n] for n in c.screens if screens[n].known_values)
                 for c in table.columns if any(screens[n].known_values for n in c.screens)}
     columns = [c for c in table.columns if c.name in screened]
-    records = [(row_number, column.name, _digest(key, value))
-               for row_number, column, value in _values(sheet, columns)]
+    found = list(_values(sheet, columns))
+    records = [(row_number, column.name, digest) for (row_number, column, _), digest
+               in zip(found, _digests(key, [value for _, _, value in found]))]
     if not records:
         return {}
     restricted.execute(PERSONAL_VALUES_DDL)

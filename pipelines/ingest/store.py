@@ -22,12 +22,12 @@ LINEAGE_COLUMNS = [
 ]
 LINEAGE_DESCRIPTION = "Lineage: the delivery and row this row was loaded from (docs/architecture.md)."
 
-RESTRICTED_DDL = """
-CREATE TABLE IF NOT EXISTS quarantined_raw (
-    sha256 VARCHAR, file_name VARCHAR, table_name VARCHAR, row_number INTEGER,
-    reason VARCHAR, raw_text VARCHAR
-);
-"""
+# The restricted store's table of quarantined raw text: (name, SQL type), declared once.
+RESTRICTED_TABLE = [("sha256", "VARCHAR"), ("file_name", "VARCHAR"), ("table_name", "VARCHAR"),
+                    ("row_number", "INTEGER"), ("reason", "VARCHAR"), ("raw_text", "VARCHAR")]
+RESTRICTED_COLUMNS = [name for name, _ in RESTRICTED_TABLE]
+RESTRICTED_DDL = ("CREATE TABLE IF NOT EXISTS quarantined_raw ("
+                  + ", ".join(f"{name} {sql_type}" for name, sql_type in RESTRICTED_TABLE) + ");")
 
 
 def described_raw_columns(table: Table) -> list[tuple[str, str, str]]:

@@ -8,8 +8,6 @@ at once, so a national month costs the same handful of queries as a small one.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ import pandas as pd
 
 from pipelines.contracts import Column, Table, seed_values
 from pipelines.dq import Reason, ReasonKind
+from pipelines.ingest.digests import keyed_digest, keyed_digests  # noqa: F401 (keyed_digest: for callers)
 from pipelines.ingest.readers import DeliveryRejected, RawSheet
 from pipelines.ingest.screening import screen_checks
 
@@ -195,10 +194,6 @@ def reference_connection() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def keyed_digest(key: bytes, text: str) -> str:
-    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
 def check_header(sheet: RawSheet, table: Table) -> list[str]:
     """Reject a header lacking a contract column; return the extra (ignored) columns."""
     present = set(sheet.header)  # sets and one count: linear in the header's width
@@ -258,9 +253,16 @@ def validate_sheet(
     column_checks_, rule_checks = sheet_checks(table, month)
     checks = [reason for _, reason in column_checks_ + rule_checks]
     flagged = flagged or {}
-    reasons = [[checks[i] for i in list(c)] + flagged.get(int(n), []) + [checks[i] for i in list(u)]
-               for c, u, n in zip(checked["column_reasons"], checked["rule_reasons"], checked["row_number"])]
-    checked["row_digest"] = [keyed_digest(secret, text) for text in checked["canonical_row"]]
+    # Reasons are gathered for the few rows that failed something (position -> reasons),
+    # not built, empty, for every row.
+    failing = (checked["column_reasons"].map(len) > 0) | (checked["rule_reasons"].map(len) > 0)
+    if flagged:
+        failing |= checked["row_number"].isin(list(flagged))
+    reasons: dict[int, list[Reason]] = {
+        position: [checks[i] for i in list(c)] + flagged.get(int(n), []) + [checks[i] for i in list(u)]
+        for position, c, u, n in zip(np.flatnonzero(failing), checked["column_reasons"][failing],
+                                     checked["rule_reasons"][failing], checked["row_number"][failing])}
+    checked["row_digest"] = keyed_digests(secret, checked["canonical_row"])
     duplicate = checked["canonical_row"].duplicated(keep="first")
 
     rule = table.earlier_delivery_key_rule
@@ -282,18 +284,20 @@ def validate_sheet(
         return Reason(kind, f"key ({key_label}) {message}", column_name=key_label)
 
     for position in np.flatnonzero(remaining & conflicting):
-        reasons[position].insert(0, key_reason(
+        reasons.setdefault(position, []).insert(0, key_reason(
             ReasonKind.KEY_IN_DELIVERY, "is in another row of this delivery with different values"))
     previously_loaded = remaining & in_earlier.notna()
     if rule == "immutable_version":
         for position in np.flatnonzero(previously_loaded & (in_earlier != checked["row_digest"])):
-            reasons[position].append(key_reason(
+            reasons.setdefault(position, []).append(key_reason(
                 ReasonKind.KEY_CHANGED, "already loaded from an earlier delivery with different values"))
     elif rule == "owned_by_month":
         for position in np.flatnonzero(previously_loaded):
-            reasons[position].append(key_reason(ReasonKind.KEY_OTHER_MONTH, "already loaded from another month's delivery"))
+            reasons.setdefault(position, []).append(key_reason(ReasonKind.KEY_OTHER_MONTH, "already loaded from another month's delivery"))
 
-    quarantined = remaining & pd.Series([bool(r) for r in reasons], index=checked.index)
+    has_reason = np.zeros(len(checked), dtype=bool)
+    has_reason[[position for position, found in reasons.items() if found]] = True
+    quarantined = remaining & pd.Series(has_reason, index=checked.index)
     for position in np.flatnonzero(quarantined):
         row_number = int(checked["row_number"].iat[position])
         outcome.quarantined.append(Quarantined(row_number, reasons[position], raw_text[row_number]))
@@ -305,7 +309,9 @@ def validate_sheet(
 
 def pseudonymise(secret: bytes, values: pd.Series) -> list[str | None]:
     """Keyed, irreversible pseudonym per person identifier (HMAC-SHA256, 32 hex characters)."""
-    return [None if pd.isna(v) else keyed_digest(secret, "person:" + str(v))[:32] for v in values]
+    present = values.notna().to_numpy()
+    digests = iter(keyed_digests(secret, ("person:" + str(v) for v in values[present])))
+    return [next(digests)[:32] if here else None for here in present]
 
 
 def rows_for_warehouse(outcome: SheetOutcome, secret: bytes) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from pipelines.warehouse.publish import publish_warehouse
 def analyst_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     home = home_from_env()
     with home.exclusive_writer():
-        size = publish_warehouse(home.build_db, home.warehouse_db)
+        size = publish_warehouse(home.build_db, home.warehouse_db, home.spill)
     return dg.MaterializeResult(metadata={"path": str(home.warehouse_db), "bytes": size})
 
 
