@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 import zipfile
 import zlib
@@ -127,25 +128,30 @@ def _read_sheet(worksheet, table, limits: Limits) -> RawSheet:
     # The <dimension> a file declares is not trusted: it would pad every row to its width.
     worksheet.reset_dimensions()
     rows = worksheet.iter_rows(values_only=True)  # each row as wide as its last cell
-    header_cells = next(rows, None)
+    return _sheet_from_rows(next(rows, None), rows, table, limits, None, cell_text)
+
+
+def _sheet_from_rows(header_cells, rows, table, limits: Limits, empty, text_of) -> RawSheet:
+    """A worksheet's header and rows, whichever reader gave them: ``empty`` is its empty cell
+    (openpyxl's None, calamine's ''), ``text_of`` the text of one of its cells."""
     if header_cells is None:
         raise DeliveryRejected(f"sheet '{table.sheet}' has no header row")
-    width = max((i + 1 for i, v in enumerate(header_cells) if v not in (None, "")), default=0)
+    width = max((i + 1 for i, v in enumerate(header_cells) if v not in (empty, "")), default=0)
     _check_width(width, f"sheet '{table.sheet}' header", limits)
-    header = [cell_text(v).strip().lower() for v in header_cells[:width]]
+    header = [text_of(v).strip().lower() for v in header_cells[:width]]
     sheet = RawSheet(table.name, header)
     for offset, cells in enumerate(rows, start=2):
         if offset > limits.max_sheet_rows:
             raise DeliveryRejected(f"sheet '{table.sheet}' has rows beyond row {limits.max_sheet_rows}")
         beyond = cells[width:]
-        if beyond.count(None) == len(beyond):  # the usual row: nothing past the header (C-speed test)
-            texts = [cell_text(v) for v in cells[:width]]
+        if beyond.count(empty) == len(beyond):  # the usual row: nothing past the header (C-speed test)
+            texts = [text_of(v) for v in cells[:width]]
         else:
             far = cells[limits.max_columns:]
-            if far.count(None) != len(far):
+            if far.count(empty) != len(far):
                 raise DeliveryRejected(
                     f"sheet '{table.sheet}' row {offset} has cells beyond column {limits.max_columns}")
-            texts = [cell_text(v) for v in cells]
+            texts = [text_of(v) for v in cells]
             # Cells beyond the header's width count only if they hold something.
             while len(texts) > width and not texts[-1].strip():
                 texts.pop()
@@ -210,36 +216,10 @@ def _grid_cell_text(value) -> str:
 
 
 def _sheet_from_grid(grid: list[list], table, limits: Limits) -> RawSheet:
-    """A worksheet read by calamine (a dense grid from A1, empty cells as '') as header and rows.
-
-    Mirrors ``_read_sheet``: an empty cell is openpyxl's ``None``.
-    """
-    if not grid:
-        raise DeliveryRejected(f"sheet '{table.sheet}' has no header row")
-    header_cells = grid[0]
-    width = max((i + 1 for i, v in enumerate(header_cells) if v != ""), default=0)
-    _check_width(width, f"sheet '{table.sheet}' header", limits)
-    header = [_grid_cell_text(v).strip().lower() for v in header_cells[:width]]
-    sheet = RawSheet(table.name, header)
-    for offset, cells in enumerate(grid[1:], start=2):
-        if offset > limits.max_sheet_rows:
-            raise DeliveryRejected(f"sheet '{table.sheet}' has rows beyond row {limits.max_sheet_rows}")
-        beyond = cells[width:]
-        if beyond.count("") == len(beyond):  # the usual row: nothing past the header (C-speed test)
-            texts = [_grid_cell_text(v) for v in cells[:width]]
-        else:
-            far = cells[limits.max_columns:]
-            if far.count("") != len(far):
-                raise DeliveryRejected(
-                    f"sheet '{table.sheet}' row {offset} has cells beyond column {limits.max_columns}")
-            texts = [_grid_cell_text(v) for v in cells]
-            while len(texts) > width and not texts[-1].strip():
-                texts.pop()
-        if not any(t.strip() for t in texts):
-            continue  # a wholly empty worksheet row is not a row
-        texts += [""] * (width - len(texts))
-        sheet.rows.append(RawRow(offset, texts, "\t".join(texts)))
-    return sheet
+    """A worksheet read by calamine (a dense grid from A1, empty cells as '') as header and rows,
+    exactly as ``_read_sheet`` makes them from openpyxl's."""
+    return _sheet_from_rows(grid[0] if grid else None, itertools.islice(grid, 1, None), table, limits,
+                            "", _grid_cell_text)
 
 
 def _read_xlsx_calamine(data: bytes, contract: SourceContract, limits: Limits) -> list[RawSheet]:
