@@ -134,12 +134,14 @@ def small_disk(tmp_path):
     subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_named_as_such(tmp_path, small_disk, receiver):
     landing = small_landing(tmp_path)
     result = cli_run(landing, small_disk / "home", receiver.url)
     assert_one_line_and_an_alert(result, receiver, "the disk holding the home is full")
 
 
+@pytest.mark.slow
 def test_a_read_only_home_is_named_as_such(tmp_path, receiver):
     disk = tmp_path / "disk"
     if not mount_tmpfs(disk, "200m"):
