@@ -17,9 +17,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from tests.test_end_to_end import warehouse_records
 from tests.independent.outcomes_landing import build_outcomes_landing
 from tests.independent.outcomes_oracle import expected_outcomes, outcomes_csv_text, published_outcomes
 
@@ -35,16 +35,6 @@ def run_cli(landing: Path, home: Path) -> subprocess.CompletedProcess:
         env=env, capture_output=True, text=True, timeout=1800)
 
 
-def query(home: Path, sql: str) -> list[dict]:
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        cursor = con.execute(sql)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
-    finally:
-        con.close()
-
-
 @pytest.fixture(scope="module")
 def stages(tmp_path_factory):
     root = tmp_path_factory.mktemp("outcomes_e2e")
@@ -55,9 +45,9 @@ def stages(tmp_path_factory):
         result = run_cli(landing, home)
         out[stage] = {
             "expected": expected, "result": result,
-            "mart": query(home, "SELECT * FROM marts.outcome_measures"),
-            "fct": query(home, "SELECT * FROM marts.fct_contract_outcomes"),
-            "deliveries": query(home, "SELECT file_name, status FROM dq.deliveries"),
+            "mart": warehouse_records(home, "SELECT * FROM marts.outcome_measures"),
+            "fct": warehouse_records(home, "SELECT * FROM marts.fct_contract_outcomes"),
+            "deliveries": warehouse_records(home, "SELECT file_name, status FROM dq.deliveries"),
             "bundle": {p.relative_to(home).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
                        for p in sorted((home / "publications").rglob("*")) if p.is_file()},
         }
