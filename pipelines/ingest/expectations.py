@@ -83,12 +83,11 @@ class ExpectationResult:
 
 
 def gate_frame(table: Table, to_load: pd.DataFrame) -> pd.DataFrame:
-    """The typed, non-personal columns of the rows about to load, as GX should see them."""
-    frame = to_load[[c.name for c in table.columns if not c.pii]].copy()
-    for column in table.columns:
-        if not column.pii and column.type in ("date", "datetime"):
-            frame[column.name] = frame[column.name].astype(object).where(frame[column.name].notna(), None)
-    return frame
+    """The typed, non-personal columns of the rows about to load, as GX should see them.
+
+    Dates stay datetime64 (NaT is null to GX): boxing them as Python objects cost more than
+    the validation itself on a national month, and GX's results are the same."""
+    return to_load[[c.name for c in table.columns if not c.pii]]
 
 
 def validate_with_gx(suite: dict, frame: pd.DataFrame) -> list[ExpectationResult]:

@@ -7,8 +7,10 @@ where it stood in the file (for lineage).
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
+import functools
 import io
 import itertools
 import re
@@ -36,6 +38,32 @@ class RawSheet:
     table: str  # contract table name
     header: list[str]
     rows: list[RawRow] = field(default_factory=list)
+
+    @property
+    def malformed_rows(self) -> list[RawRow]:
+        """Rows whose number of fields is not the header's."""
+        width = len(self.header)
+        return [row for row in self.rows if len(row.fields) != width]
+
+    @functools.cached_property
+    def well_formed(self) -> tuple[list[int], list[list[str]]]:
+        """(row numbers, one list of texts per header position) of the rows as wide as the
+        header: columns, for the validator's and the screens' set-based work. Asked for once
+        the reader has finished the sheet."""
+        width = len(self.header)
+        rows = [row for row in self.rows if len(row.fields) == width]
+        if not rows:
+            return [], [[] for _ in range(width)]
+        fields = [row.fields for row in rows]
+        return [row.row_number for row in rows], [[f[i] for f in fields] for i in range(width)]
+
+    def raw_text_of(self, row_number: int) -> str:
+        """The raw text of the row read at ``row_number`` (rows are in file order)."""
+        return self.rows[bisect.bisect_left(self._row_numbers, row_number)].raw_text
+
+    @functools.cached_property
+    def _row_numbers(self) -> list[int]:  # asked for once the reader has finished the sheet
+        return [row.row_number for row in self.rows]
 
 
 def decode_strictly(data: bytes, encoding: str) -> str:

@@ -55,28 +55,27 @@ def personal_text(value: str) -> str:
 
 
 def _digests(key: bytes, values: list[str]) -> list[str]:
-    """The digest of each value's personal text, each distinct text hashed once (names and
-    dates of birth repeat across a national month)."""
-    texts = [personal_text(value) for value in values]
-    distinct = list(dict.fromkeys(texts))
+    """The digest of each value's personal text, each distinct value folded and each distinct
+    text hashed once (names and dates of birth repeat across a national month)."""
+    text_of = {value: personal_text(value) for value in dict.fromkeys(values)}
+    distinct = list(dict.fromkeys(text_of.values()))
     digest_of = dict(zip(distinct, keyed_digests(key, distinct)))
-    return [digest_of[text] for text in texts]
+    return [digest_of[text_of[value]] for value in values]
 
 
-def _values(sheet: RawSheet, columns: list[Column]):
-    """(row_number, column, value) of the sheet's well-formed rows, for the given columns.
+def _values(sheet: RawSheet, columns: list[Column]) -> list[tuple[int, Column, str]]:
+    """(row_number, column, value) of the sheet's well-formed rows, for the given columns,
+    column by column.
 
     Rows with too many or too few fields are left out: their fields may be shifted, and a
     code shifted into a personal column must not become a "personal value".
     """
-    width = len(sheet.header)
-    positions = [(column, sheet.header.index(column.name)) for column in columns]
-    for row in sheet.rows:
-        if len(row.fields) != width:
-            continue
-        for column, i in positions:
-            if row.fields[i].strip():
-                yield row.row_number, column, row.fields[i]
+    row_numbers, texts = sheet.well_formed
+    found = []
+    for column in columns:
+        values = texts[sheet.header.index(column.name)]
+        found += [(n, column, v) for n, v in zip(row_numbers, values) if v and not v.isspace()]
+    return found
 
 
 def remember_personal_values(restricted: duckdb.DuckDBPyConnection, sheet: RawSheet, table: Table,

@@ -225,27 +225,33 @@ def validate_sheet(
     """
     extra = check_header(sheet, table)
     names = table.column_names
-    positions = [sheet.header.index(name) for name in names]
-    width = len(sheet.header)
     outcome = SheetOutcome(table, rows_read=len(sheet.rows), to_load=pd.DataFrame(), extra_columns=extra)
-    raw_text = {row.row_number: row.raw_text for row in sheet.rows}
-    well_formed = []
-    for row in sheet.rows:
-        if len(row.fields) != width:
-            outcome.quarantined.append(Quarantined(row.row_number, [Reason(
-                ReasonKind.FIELD_COUNT, f"row has {len(row.fields)} fields; the header has {width}")], row.raw_text))
-        else:
-            well_formed.append([row.row_number] + [row.fields[i] for i in positions])
-    incoming = pd.DataFrame(well_formed, columns=["row_number", *names], dtype=object)
-    incoming["row_number"] = incoming["row_number"].astype("int64")
-    for name in names:
-        incoming[name] = incoming[name].astype("string")
+    width = len(sheet.header)
+    for row in sheet.malformed_rows:
+        outcome.quarantined.append(Quarantined(row.row_number, [Reason(
+            ReasonKind.FIELD_COUNT, f"row has {len(row.fields)} fields; the header has {width}")], row.raw_text))
+    row_numbers, columns = sheet.well_formed
+    incoming = pd.DataFrame({"row_number": np.asarray(row_numbers, dtype="int64"),
+                             **{name: pd.array(columns[sheet.header.index(name)], dtype="string")
+                                for name in names}})
     con = con or reference_connection()
     con.register("incoming", incoming)
     try:
-        checked = con.execute(validation_query(table, month)).df()
+        # Kept in the in-memory database: the lists of failed checks are fetched only for the
+        # few rows that have any (turning every row's empty lists into Python cost more than
+        # the query).
+        con.execute(f"CREATE OR REPLACE TEMP TABLE checked_rows AS {validation_query(table, month)}")
     finally:
         con.unregister("incoming")
+    try:
+        # The normalised texts served the checks and the canonical row: Python needs neither.
+        normalised = ", ".join(_q("n__" + name) for name in names)
+        checked = con.execute(f"SELECT * EXCLUDE (column_reasons, rule_reasons, {normalised}) FROM checked_rows "
+                              "ORDER BY row_number").df()
+        failed = con.execute("SELECT row_number, column_reasons, rule_reasons FROM checked_rows "
+                             "WHERE len(column_reasons) > 0 OR len(rule_reasons) > 0 ORDER BY row_number").fetchall()
+    finally:
+        con.execute("DROP TABLE checked_rows")
     if checked.empty:
         outcome.to_load = checked
         return outcome
@@ -255,13 +261,13 @@ def validate_sheet(
     flagged = flagged or {}
     # Reasons are gathered for the few rows that failed something (position -> reasons),
     # not built, empty, for every row.
-    failing = (checked["column_reasons"].map(len) > 0) | (checked["rule_reasons"].map(len) > 0)
-    if flagged:
-        failing |= checked["row_number"].isin(list(flagged))
-    reasons: dict[int, list[Reason]] = {
-        position: [checks[i] for i in list(c)] + flagged.get(int(n), []) + [checks[i] for i in list(u)]
-        for position, c, u, n in zip(np.flatnonzero(failing), checked["column_reasons"][failing],
-                                     checked["rule_reasons"][failing], checked["row_number"][failing])}
+    failed_reasons = {int(n): (c, u) for n, c, u in failed}
+    failing_numbers = sorted(set(failed_reasons) | set(flagged))
+    positions = np.searchsorted(checked["row_number"].to_numpy(), failing_numbers)
+    reasons: dict[int, list[Reason]] = {}
+    for position, n in zip(positions, failing_numbers):
+        c, u = failed_reasons.get(n, ((), ()))
+        reasons[int(position)] = [checks[i] for i in c] + flagged.get(n, []) + [checks[i] for i in u]
     checked["row_digest"] = keyed_digests(secret, checked["canonical_row"])
     duplicate = checked["canonical_row"].duplicated(keep="first")
 
@@ -300,7 +306,7 @@ def validate_sheet(
     quarantined = remaining & pd.Series(has_reason, index=checked.index)
     for position in np.flatnonzero(quarantined):
         row_number = int(checked["row_number"].iat[position])
-        outcome.quarantined.append(Quarantined(row_number, reasons[position], raw_text[row_number]))
+        outcome.quarantined.append(Quarantined(row_number, reasons[position], sheet.raw_text_of(row_number)))
     outcome.quarantined.sort(key=lambda q: q.row_number)
     outcome.duplicates = int(duplicate.sum())
     outcome.to_load = checked[remaining & ~quarantined]
