@@ -133,9 +133,9 @@ def rekey(home: Home, landing: Path, new_key_file: Path, environ=os.environ) -> 
         with home.exclusive_writer(timeout_s=0):
             report = _rekey_build(home, landing, record or KeyRecord(fingerprint(old_key)), new_key)
             if home.warehouse_db.exists():  # the analysts' copy must not keep the old pseudonyms
-                from pipelines.warehouse.publish import publish_warehouse
+                from pipelines.warehouse.publish import publish_home
 
-                publish_warehouse(home.build_db, home.warehouse_db, home.spill)
+                publish_home(home)
     except WriterBusy:
         raise ConfigurationError("a pipeline run is writing this home: rekey when it has finished") from None
     return report

@@ -226,3 +226,28 @@ def test_analyst_warehouse_holds_no_direct_identifier(pipeline):
         assert not found
     finally:
         con.close()
+
+
+def test_intermediate_models_reach_analysts_as_views_giving_the_build_tables_rows(pipeline):
+    """The build holds the intermediate models as tables (derived once per build); the analyst
+    file holds them as views of the same SQL (the data once), and each gives the same rows."""
+    home = pipeline["home"]
+    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    try:
+        con.execute(f"ATTACH '{home / 'state' / 'build' / 'warehouse.duckdb'}' AS build (READ_ONLY)")
+        kinds = dict(con.execute("SELECT table_name, table_type FROM information_schema.tables "
+                                 "WHERE table_catalog = 'warehouse' AND table_schema = 'intermediate'").fetchall())
+        assert kinds and set(kinds.values()) == {"VIEW"}, kinds
+        built = {name for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'build' AND schema_name = 'intermediate'"
+        ).fetchall()}
+        assert built == set(kinds)
+        for name in sorted(kinds):
+            view, table = f"warehouse.intermediate.{name}", f"build.intermediate.{name}"
+            assert con.execute(f"SELECT count(*) FROM {view}").fetchone() == con.execute(
+                f"SELECT count(*) FROM {table}").fetchone(), name
+            different = con.execute(f"SELECT count(*) FROM ((SELECT * FROM {view} EXCEPT ALL SELECT * FROM {table}) "
+                                    f"UNION ALL (SELECT * FROM {table} EXCEPT ALL SELECT * FROM {view}))").fetchone()[0]
+            assert different == 0, name
+    finally:
+        con.close()

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from pipelines.settings import home_from_env
-from pipelines.warehouse.publish import publish_warehouse
+from pipelines.warehouse.publish import publish_home
 
 
 @dg.asset(
@@ -17,7 +17,7 @@ from pipelines.warehouse.publish import publish_warehouse
 def analyst_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     home = home_from_env()
     with home.exclusive_writer():
-        size = publish_warehouse(home.build_db, home.warehouse_db, home.spill)
+        size = publish_home(home)
     return dg.MaterializeResult(metadata={"path": str(home.warehouse_db), "bytes": size})
 
 

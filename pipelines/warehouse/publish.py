@@ -11,16 +11,21 @@ The copy is made compact: the build's contents are copied into a fresh file (``C
 DATABASE``), not its bytes. The build file keeps the blocks that dbt's drop-and-recreate
 freed (it grew about 40% per monthly rebuild at national scale); a fresh copy holds only
 what is in use, so the analyst file stays the size of its data.
+
+Models that dbt materialises as tables only to build faster (``meta: {analyst_copy: view}``
+in ``dbt_project.yml``: the intermediate models) reach the analyst file as views of their
+compiled SQL, as they were before: the copy then costs, and the file holds, the data once.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import duckdb
 
-from pipelines.settings import connect_writer, duckdb_config
+from pipelines.settings import Home, connect_writer, duckdb_config
 
 
 def checkpoint(build_db: Path, spill: Path | None = None) -> None:
@@ -36,32 +41,69 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def compact_copy(build_db: Path, target: Path, spill: Path | None = None) -> None:
-    """Write the build's schemas, tables, views and macros into a new file at ``target``.
+def views_for_analysts(dbt_target: Path) -> dict[tuple[str, str], str]:
+    """(schema, name) -> compiled SQL of each model dbt's last build marked ``analyst_copy: view``.
+
+    Read from the manifest dbt wrote (a structured record); a model it holds no compiled SQL
+    for is simply copied as the table it is.
+    """
+    manifest = dbt_target / "manifest.json"
+    if not manifest.exists():
+        return {}
+    nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
+    return {(node["schema"], node["alias"]): node["compiled_code"] for node in nodes
+            if node["resource_type"] == "model" and node["config"].get("meta", {}).get("analyst_copy") == "view"
+            and node.get("compiled_code")}
+
+
+def compact_copy(build_db: Path, target: Path, spill: Path | None = None,
+                 views: dict[tuple[str, str], str] | None = None) -> None:
+    """Write the build's schemas, tables, views and macros into a new file at ``target``,
+    the tables named in ``views`` as views of the SQL given.
 
     The build is attached read-only under its own catalog name (its file's stem), which is
     the name dbt's views refer to and the name the copy takes when opened as the analyst file.
     """
     con = duckdb.connect(config=duckdb_config(spill))  # in memory: both files are attached
+    build = f'"{build_db.stem}"'
     try:
-        con.execute(f'ATTACH {_quoted(str(build_db))} AS "{build_db.stem}" (READ_ONLY)')
+        con.execute(f"ATTACH {_quoted(str(build_db))} AS {build} (READ_ONLY)")
         con.execute(f"ATTACH {_quoted(str(target))} AS fresh")
-        con.execute(f'COPY FROM DATABASE "{build_db.stem}" TO fresh')
+        if not views:
+            con.execute(f"COPY FROM DATABASE {build} TO fresh")
+        else:
+            con.execute(f"COPY FROM DATABASE {build} TO fresh (SCHEMA)")  # every object, no rows yet
+            tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? "
+                                 "ORDER BY schema_name, table_name", [build_db.stem]).fetchall()
+            for schema, name in tables:
+                relation = f'"{schema}"."{name}"'
+                if (schema, name) in views:
+                    con.execute(f"DROP TABLE fresh.{relation}")
+                    con.execute(f"CREATE VIEW fresh.{relation} AS {views[(schema, name)]}")
+                else:
+                    con.execute(f"INSERT INTO fresh.{relation} SELECT * FROM {build}.{relation}")
         con.execute("CHECKPOINT fresh")
         con.execute("DETACH fresh")
     finally:
         con.close()
 
 
-def publish_warehouse(build_db: Path, warehouse_db: Path, spill: Path | None = None) -> int:
-    """Copy the build, compacted, to the analyst path atomically; returns the bytes published."""
+def publish_warehouse(build_db: Path, warehouse_db: Path, spill: Path | None = None,
+                      views: dict[tuple[str, str], str] | None = None) -> int:
+    """Copy the build, compacted (``views`` as in ``compact_copy``), to the analyst path
+    atomically; returns the bytes published."""
     checkpoint(build_db, spill)
     staging = warehouse_db.with_name(f".{warehouse_db.name}.incoming")
     for leftover in (staging, staging.with_name(staging.name + ".wal")):  # from a crashed publish
         leftover.unlink(missing_ok=True)
-    compact_copy(build_db, staging, spill)
+    compact_copy(build_db, staging, spill, views)
     with open(staging, "rb+") as handle:
         os.fsync(handle.fileno())
     os.chmod(staging, 0o644)
     os.replace(staging, warehouse_db)
     return warehouse_db.stat().st_size
+
+
+def publish_home(home: Home) -> int:
+    """Publish a home's build for its analysts, the models dbt's last build marked as views."""
+    return publish_warehouse(home.build_db, home.warehouse_db, home.spill, views_for_analysts(home.dbt_target))
