@@ -184,7 +184,7 @@ def rows_under_key(landing: Path, source: str, month: str, file_name: str, sha25
                    key: bytes) -> dict[str, pd.DataFrame]:
     """Each loadable row of one delivery as ingest would load it under ``key``: its row
     number, row digest and (for tables with a person) pseudonym, by raw table."""
-    from pipelines.ingest.load import digest_key
+    from pipelines.ingest.load import cyclic_gc_paused, digest_key
     from pipelines.ingest.readers import DeliveryRejected, read_csv, read_xlsx
     from pipelines.ingest.validate import reference_connection, rows_for_warehouse, validate_sheet
 
@@ -197,27 +197,29 @@ def rows_under_key(landing: Path, source: str, month: str, file_name: str, sha25
     if hashlib.sha256(data).hexdigest() != sha256:
         raise ConfigurationError(f"rekey needs every accepted delivery as it was loaded: {file_name} in "
                                  f"{landing} is not the file that was loaded (its sha256 differs)")
-    contract = load_contract(source)
-    try:
-        sheets = (read_xlsx if contract.format == "xlsx" else read_csv)(data, contract)
-    except DeliveryRejected as error:
-        raise ConfigurationError(f"rekey cannot read {file_name} again: {error}") from None
-    reference = reference_connection()
-    out = {}
-    try:
-        for sheet in sheets:
-            table = contract.table(sheet.table)
-            outcome = validate_sheet(sheet, table, month, digest_key(key), None, reference)
-            if outcome.to_load.empty:
-                continue
-            frame = rows_for_warehouse(outcome, key)
-            keep = ["row_number", "row_digest"] + [c.warehouse_name for c in table.columns if c.pii == "pseudonymise"]
-            frame = frame[keep].copy()
-            frame.insert(0, "delivery_sha256", sha256)
-            out[table.raw_table] = frame
-    finally:
-        reference.close()
-    return out
+    # A delivery read again is as many live objects as when it was ingested.
+    with cyclic_gc_paused():
+        contract = load_contract(source)
+        try:
+            sheets = (read_xlsx if contract.format == "xlsx" else read_csv)(data, contract)
+        except DeliveryRejected as error:
+            raise ConfigurationError(f"rekey cannot read {file_name} again: {error}") from None
+        reference = reference_connection()
+        out = {}
+        try:
+            for sheet in sheets:
+                table = contract.table(sheet.table)
+                outcome = validate_sheet(sheet, table, month, digest_key(key), None, reference)
+                if outcome.to_load.empty:
+                    continue
+                frame = rows_for_warehouse(outcome, key)
+                keep = ["row_number", "row_digest"] + [c.warehouse_name for c in table.columns if c.pii == "pseudonymise"]
+                frame = frame[keep].copy()
+                frame.insert(0, "delivery_sha256", sha256)
+                out[table.raw_table] = frame
+        finally:
+            reference.close()
+        return out
 
 
 def _pseudonym_columns() -> set[str]:
