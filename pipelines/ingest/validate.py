@@ -177,7 +177,6 @@ def validation_query(table: Table, month: str) -> str:
                  THEN {_failed_sql(rule_checks, len(column_checks_))}
                  ELSE [] END AS rule_reasons
         FROM checked t
-        ORDER BY row_number
     """
 
 
@@ -262,6 +261,7 @@ def validate_sheet(
     # Reasons are gathered for the few rows that failed something (position -> reasons),
     # not built, empty, for every row.
     failed_reasons = {int(n): (c, u) for n, c, u in failed}
+    # Flagged rows are well-formed rows (the screens read no other), so each is in ``checked``.
     failing_numbers = sorted(set(failed_reasons) | set(flagged))
     positions = np.searchsorted(checked["row_number"].to_numpy(), failing_numbers)
     reasons: dict[int, list[Reason]] = {}

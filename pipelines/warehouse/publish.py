@@ -7,8 +7,8 @@ copies it beside the analyst file and renames it over it. A rename is atomic: a 
 the old file or the new one, never half of either, and a reader holding the old file open
 keeps reading it undisturbed.
 
-The copy is made compact: the build's contents are copied into a fresh file (``COPY FROM
-DATABASE``), not its bytes. The build file keeps the blocks that dbt's drop-and-recreate
+The copy is made compact: the build's contents are copied into a fresh file (its objects
+with ``COPY FROM DATABASE ... (SCHEMA)``, then each table's rows), not its bytes. The build file keeps the blocks that dbt's drop-and-recreate
 freed (it grew about 40% per monthly rebuild at national scale); a fresh copy holds only
 what is in use, so the analyst file stays the size of its data.
 
@@ -69,19 +69,16 @@ def compact_copy(build_db: Path, target: Path, spill: Path | None = None,
     try:
         con.execute(f"ATTACH {_quoted(str(build_db))} AS {build} (READ_ONLY)")
         con.execute(f"ATTACH {_quoted(str(target))} AS fresh")
-        if not views:
-            con.execute(f"COPY FROM DATABASE {build} TO fresh")
-        else:
-            con.execute(f"COPY FROM DATABASE {build} TO fresh (SCHEMA)")  # every object, no rows yet
-            tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? "
-                                 "ORDER BY schema_name, table_name", [build_db.stem]).fetchall()
-            for schema, name in tables:
-                relation = f'"{schema}"."{name}"'
-                if (schema, name) in views:
-                    con.execute(f"DROP TABLE fresh.{relation}")
-                    con.execute(f"CREATE VIEW fresh.{relation} AS {views[(schema, name)]}")
-                else:
-                    con.execute(f"INSERT INTO fresh.{relation} SELECT * FROM {build}.{relation}")
+        con.execute(f"COPY FROM DATABASE {build} TO fresh (SCHEMA)")  # every object, no rows yet
+        tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? "
+                             "ORDER BY schema_name, table_name", [build_db.stem]).fetchall()
+        for schema, name in tables:
+            relation = f'"{schema}"."{name}"'
+            if (schema, name) in (views or {}):
+                con.execute(f"DROP TABLE fresh.{relation}")
+                con.execute(f"CREATE VIEW fresh.{relation} AS {views[(schema, name)]}")
+            else:
+                con.execute(f"INSERT INTO fresh.{relation} SELECT * FROM {build}.{relation}")
         con.execute("CHECKPOINT fresh")
         con.execute("DETACH fresh")
     finally:
