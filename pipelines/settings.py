@@ -75,6 +75,8 @@ class Home:
     build_db = _under_home("state", "build", "warehouse.duckdb")
     spill = _under_home("state", "spill")  # DuckDB's temporary files beyond its memory limit
     dbt_target = _under_home("state", "dbt")
+    dbt_incremental = _under_home("state", "dbt_incremental.json")  # pipelines/dbt/incremental.py
+    analyst_views = _under_home("state", "analyst_views.json")  # pipelines/warehouse/publish.py
     writer_lock = _under_home("state", "writer.lock")
     # What others read: the analyst copy, the restricted store, the bundles, the alert log.
     warehouse_db = _under_home("warehouse.duckdb")

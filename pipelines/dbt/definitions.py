@@ -1,6 +1,7 @@
 """dbt's Dagster definitions: every dbt model, seed and test as assets and checks, fed by the ingest assets."""
 
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -10,7 +11,9 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from pipelines.dbt import incremental
 from pipelines.dbt.project import dbt_environment, dbt_project
+from pipelines.warehouse.publish import record_analyst_views
 from pipelines.settings import home_from_env
 
 
@@ -35,10 +38,26 @@ def checkpoint_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource
     home = home_from_env()
     os.environ.update(dbt_environment(home))
     with home.exclusive_writer():
+        manifest = json.loads(dbt_project().manifest_path.read_text(encoding="utf-8"))
+        definitions = incremental.definitions_fingerprint(manifest)
+        whole_build = not context.is_subset
+        variables = incremental.build_variables(incremental.read_state(home.dbt_incremental), definitions, whole_build)
+        taken_in = incremental.latest_seen_order(home.build_db)
+        home.dbt_incremental.unlink(missing_ok=True)  # a build that does not finish leaves no state
+        context.log.info("dbt rebuilds " + (f"the keys changed since delivery {variables[incremental.CHANGES_VARIABLE]}"
+                                            if variables else "every key"))
         # Unit tests pin the SQL and run in the test suite; a production run builds and tests data.
         # target and logs under the home, one folder rewritten per run, not a new one in dbt_project/target/
-        yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context,
-                           target_path=home.dbt_target).stream()
+        arguments = ["build", "--exclude-resource-type", "unit_test"]
+        # Changed keys only, or every key from scratch: a table built by other definitions is
+        # dropped rather than rewritten row by row.
+        arguments += ["--vars", json.dumps(variables)] if variables else ["--full-refresh"]
+        invocation = dbt.cli(arguments, context=context, target_path=home.dbt_target)
+        yield from invocation.stream()
+        if whole_build:
+            incremental.write_state(home.dbt_incremental, incremental.IncrementalState(taken_in, definitions))
+            if not variables:
+                record_analyst_views(invocation.get_artifact("manifest.json"), home.analyst_views)
         owner_only(home.dbt_target)
 
 

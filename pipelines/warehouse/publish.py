@@ -8,13 +8,17 @@ the old file or the new one, never half of either, and a reader holding the old 
 keeps reading it undisturbed.
 
 The copy is made compact: the build's contents are copied into a fresh file (its objects
-with ``COPY FROM DATABASE ... (SCHEMA)``, then each table's rows), not its bytes. The build file keeps the blocks that dbt's drop-and-recreate
-freed (it grew about 40% per monthly rebuild at national scale); a fresh copy holds only
-what is in use, so the analyst file stays the size of its data.
+with ``COPY FROM DATABASE ... (SCHEMA)``, then each table's rows), not its bytes. The build
+file keeps the blocks that dbt's drop-and-recreate freed (it grew about 40% per monthly
+rebuild at national scale); a fresh copy holds only what is in use, so the analyst file
+stays the size of its data.
 
 Models that dbt materialises as tables only to build faster (``meta: {analyst_copy: view}``
 in ``dbt_project.yml``: the intermediate models) reach the analyst file as views of their
 compiled SQL, as they were before: the copy then costs, and the file holds, the data once.
+That SQL is kept from the last build that rebuilt every key (a key-incremental build's SQL
+selects the changed keys only). The build's working sets (``analyst_copy: omit``: which keys
+a build rebuilt) are left out.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.dbt.incremental import definitions_fingerprint
 from pipelines.settings import Home, connect_writer, duckdb_config
 
 
@@ -41,25 +46,58 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def views_for_analysts(dbt_target: Path) -> dict[tuple[str, str], str]:
-    """(schema, name) -> compiled SQL of each model dbt's last build marked ``analyst_copy: view``.
+def analyst_copies(manifest: dict) -> dict[tuple[str, str], str]:
+    """(schema, name) -> ``view`` or ``omit``: the models ``meta: {analyst_copy: ...}`` marks."""
+    return {(node["schema"], node["alias"]): node["config"]["meta"]["analyst_copy"]
+            for node in manifest["nodes"].values()
+            if node["resource_type"] == "model" and node["config"].get("meta", {}).get("analyst_copy")}
 
-    Read from the manifest dbt wrote (a structured record); a model it holds no compiled SQL
-    for is simply copied as the table it is.
-    """
-    manifest = dbt_target / "manifest.json"
-    if not manifest.exists():
-        return {}
-    nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
-    return {(node["schema"], node["alias"]): node["compiled_code"] for node in nodes
-            if node["resource_type"] == "model" and node["config"].get("meta", {}).get("analyst_copy") == "view"
+
+def analyst_view_sql(manifest: dict) -> dict[tuple[str, str], str]:
+    """(schema, name) -> compiled SQL of each ``analyst_copy: view`` model the manifest's build
+    compiled. Only a build that rebuilt every key compiled the SQL analysts may see: a
+    key-incremental model's SQL otherwise selects the changed keys only."""
+    copies = analyst_copies(manifest)
+    return {(node["schema"], node["alias"]): node["compiled_code"] for node in manifest["nodes"].values()
+            if node["resource_type"] == "model" and copies.get((node["schema"], node["alias"])) == "view"
             and node.get("compiled_code")}
 
 
+def record_analyst_views(manifest: dict, record: Path) -> None:
+    """Keep the views' SQL of a build that rebuilt every key, for the builds that follow
+    (``pipelines/dbt/definitions.py`` calls this after such a build)."""
+    views = [{"schema": schema, "name": name, "sql": sql} for (schema, name), sql in analyst_view_sql(manifest).items()]
+    staging = record.with_name(record.name + ".incoming")
+    staging.write_text(json.dumps({"definitions": definitions_fingerprint(manifest), "views": views}), encoding="utf-8")
+    staging.replace(record)
+
+
+def views_for_analysts(dbt_target: Path, record: Path) -> tuple[dict[tuple[str, str], str], set[tuple[str, str]]]:
+    """The models to publish as views (with their SQL) and those to leave out, for the build
+    whose manifest dbt wrote in ``dbt_target``.
+
+    A view's SQL comes from ``record`` when it was kept for the same definitions; a model
+    marked ``view`` without it is copied as the table it is (its rows, always right).
+    """
+    manifest_path = dbt_target / "manifest.json"
+    if not manifest_path.exists():
+        return {}, set()
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    copies = analyst_copies(manifest)
+    omitted = {relation for relation, copy in copies.items() if copy == "omit"}
+    if not record.exists():
+        return {}, omitted
+    kept = json.loads(record.read_text(encoding="utf-8"))
+    if kept["definitions"] != definitions_fingerprint(manifest):
+        return {}, omitted
+    return {(v["schema"], v["name"]): v["sql"] for v in kept["views"]
+            if copies.get((v["schema"], v["name"])) == "view"}, omitted
+
+
 def compact_copy(build_db: Path, target: Path, spill: Path | None = None,
-                 views: dict[tuple[str, str], str] | None = None) -> None:
+                 views: dict[tuple[str, str], str] | None = None, omitted: set[tuple[str, str]] = frozenset()) -> None:
     """Write the build's schemas, tables, views and macros into a new file at ``target``,
-    the tables named in ``views`` as views of the SQL given.
+    the tables named in ``views`` as views of the SQL given, without the tables ``omitted``.
 
     The build is attached read-only under its own catalog name (its file's stem), which is
     the name dbt's views refer to and the name the copy takes when opened as the analyst file.
@@ -74,7 +112,9 @@ def compact_copy(build_db: Path, target: Path, spill: Path | None = None,
                              "ORDER BY schema_name, table_name", [build_db.stem]).fetchall()
         for schema, name in tables:
             relation = f'"{schema}"."{name}"'
-            if (schema, name) in (views or {}):
+            if (schema, name) in omitted:
+                con.execute(f"DROP TABLE fresh.{relation}")
+            elif (schema, name) in (views or {}):
                 con.execute(f"DROP TABLE fresh.{relation}")
                 con.execute(f"CREATE VIEW fresh.{relation} AS {views[(schema, name)]}")
             else:
@@ -86,14 +126,15 @@ def compact_copy(build_db: Path, target: Path, spill: Path | None = None,
 
 
 def publish_warehouse(build_db: Path, warehouse_db: Path, spill: Path | None = None,
-                      views: dict[tuple[str, str], str] | None = None) -> int:
-    """Copy the build, compacted (``views`` as in ``compact_copy``), to the analyst path
-    atomically; returns the bytes published."""
+                      views: dict[tuple[str, str], str] | None = None,
+                      omitted: set[tuple[str, str]] = frozenset()) -> int:
+    """Copy the build, compacted (``views`` and ``omitted`` as in ``compact_copy``), to the
+    analyst path atomically; returns the bytes published."""
     checkpoint(build_db, spill)
     staging = warehouse_db.with_name(f".{warehouse_db.name}.incoming")
     for leftover in (staging, staging.with_name(staging.name + ".wal")):  # from a crashed publish
         leftover.unlink(missing_ok=True)
-    compact_copy(build_db, staging, spill, views)
+    compact_copy(build_db, staging, spill, views, omitted)
     with open(staging, "rb+") as handle:
         os.fsync(handle.fileno())
     os.chmod(staging, 0o644)
@@ -103,4 +144,5 @@ def publish_warehouse(build_db: Path, warehouse_db: Path, spill: Path | None = N
 
 def publish_home(home: Home) -> int:
     """Publish a home's build for its analysts, the models dbt's last build marked as views."""
-    return publish_warehouse(home.build_db, home.warehouse_db, home.spill, views_for_analysts(home.dbt_target))
+    views, omitted = views_for_analysts(home.dbt_target, home.analyst_views)
+    return publish_warehouse(home.build_db, home.warehouse_db, home.spill, views, omitted)

@@ -1,10 +1,15 @@
 -- Each arrest's current state (its highest loaded record_version) with the attributes the
 -- breakdowns and the scope rule need. age_at_arrest is computed at ingest, in whole years on
 -- the arrest date, from the date_of_birth that never reaches the warehouse (29 February
--- birthdays gain a year on 1 March in a non-leap year).
+-- birthdays gain a year on 1 March in a non-leap year). Built for the changed arrests only
+-- when it can be (macros/incremental.sql).
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_changed_keys('arrest_id', ref('int_changes__arrests')) }}") }}
+-- depends_on: {{ ref('int_changes__arrests') }}
 with versions as (
 
     select * from {{ ref('stg_rms__arrest_versions') }}
+    {{ only_changed_keys('arrest_id', ref('int_changes__arrests')) }}
 
 ),
 

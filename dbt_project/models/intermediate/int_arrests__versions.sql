@@ -2,10 +2,15 @@
 -- As at date D an arrest is its highest loaded version whose updated_at date is on or before
 -- D. So version v is in force for D in [valid_from, valid_to): from its own updated date
 -- until the earliest updated date of any higher version (versions need not be consecutive,
--- and two versions written the same day leave the lower one never in force).
+-- and two versions written the same day leave the lower one never in force). Built for the
+-- changed arrests only when it can be (macros/incremental.sql).
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_changed_keys('arrest_id', ref('int_changes__arrests')) }}") }}
+-- depends_on: {{ ref('int_changes__arrests') }}
 with versions as (
 
     select * from {{ ref('stg_rms__arrest_versions') }}
+    {{ only_changed_keys('arrest_id', ref('int_changes__arrests')) }}
 
 ),
 
@@ -38,5 +43,6 @@ select
     outcome_date,
     source_month,
     delivery_version,
-    file_name
+    file_name,
+    delivery_sha256
 from windowed

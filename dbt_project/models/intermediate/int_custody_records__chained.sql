@@ -1,9 +1,14 @@
 -- Custody records with their arrest's current state: the breakdown attributes of a custody
 -- record always come from its arrest (custody -> arrest_id). A record whose arrest is not
--- loaded yet cannot be described and is held back (is_chain_complete = false).
+-- loaded yet cannot be described and is held back (is_chain_complete = false). Built for the
+-- changed records only when it can be (macros/incremental.sql).
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_changed_keys('custody_ref', ref('int_changes__custody_records')) }}") }}
+-- depends_on: {{ ref('int_changes__custody_records') }}
 with custody as (
 
     select * from {{ ref('stg_custody__custody_records') }}
+    {{ only_changed_keys('custody_ref', ref('int_changes__custody_records')) }}
 
 ),
 
@@ -36,7 +41,8 @@ select
     arrests.offence_group,
     custody.source_month,
     custody.delivery_version,
-    custody.file_name
+    custody.file_name,
+    custody.delivery_sha256
 from custody
 left join arrests
     on custody.arrest_id = arrests.arrest_id

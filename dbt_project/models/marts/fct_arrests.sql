@@ -1,5 +1,9 @@
 -- One row per arrest, in its current state (highest loaded record_version). The person is
--- a keyed pseudonym; no direct identifier is ever loaded.
+-- a keyed pseudonym; no direct identifier is ever loaded. Built for the changed arrests only
+-- when it can be (macros/incremental.sql).
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_changed_keys('arrest_id', ref('int_changes__arrests')) }}") }}
+-- depends_on: {{ ref('int_changes__arrests') }}
 select
     cast(arrest_id as varchar)                 as arrest_id,
     cast(record_version as integer)            as record_version,
@@ -30,3 +34,4 @@ select
     cast(delivery_version as integer)          as delivery_version,
     cast(file_name as varchar)                 as file_name
 from {{ ref('int_arrests__current') }}
+{{ only_changed_keys('arrest_id', ref('int_changes__arrests')) }}

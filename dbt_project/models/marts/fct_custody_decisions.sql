@@ -1,5 +1,9 @@
 -- One row per custody record whose arrest is loaded (the others are held back and listed in
 -- dq.orphan_references), with the Checkpoint decision and the arrest's breakdown attributes.
+-- Built for the changed records only when it can be (macros/incremental.sql).
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_changed_keys('custody_ref', ref('int_changes__custody_records')) }}") }}
+-- depends_on: {{ ref('int_changes__custody_records') }}
 select
     cast(custody_ref as varchar)                                as custody_ref,
     cast(arrest_id as varchar)                                  as arrest_id,
@@ -26,3 +30,6 @@ select
     cast(file_name as varchar)                                  as file_name
 from {{ ref('int_custody_records__chained') }}
 where is_chain_complete
+{% if builds_changed_keys_only() %}
+    and custody_ref in (select custody_ref from {{ ref('int_changes__custody_records') }})
+{% endif %}

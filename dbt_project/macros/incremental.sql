@@ -1,0 +1,41 @@
+{#-
+  Key-incremental models (decisions.md, "National scale"). The pipeline passes
+  `changes_since_seen_order`: the dq.deliveries seen_order its last complete build had taken
+  in. A model then rebuilds only the keys its int_changes__* model lists (every key a delivery
+  taken in since could change, or a withdrawn delivery's rows described): its pre-hook deletes
+  those keys' rows and its select gives them again, all of them from the whole history. With
+  no such variable (a first build, a build by hand, changed definitions) every key is rebuilt.
+-#}
+{% macro changes_since() %}
+    {{ return(var('changes_since_seen_order', none)) }}
+{% endmacro %}
+
+{#- Whether this run rebuilds only the changed keys of an existing table. -#}
+{% macro builds_changed_keys_only() %}
+    {{ return(changes_since() is not none and is_incremental()) }}
+{% endmacro %}
+
+{#- The pre-hook of a key-incremental model: its rows of the keys about to be rebuilt. -#}
+{% macro delete_changed_keys(key, changes) %}
+    {% if is_incremental() %}
+        delete from {{ this }}
+        {% if changes_since() is not none %}
+        where {{ key }} in (select {{ key }} from {{ changes }})
+        {% endif %}
+    {% endif %}
+{% endmacro %}
+
+{#- `where` of a key-incremental model's input: only the changed keys, when that is all it rebuilds. -#}
+{% macro only_changed_keys(key, changes) %}
+    {% if builds_changed_keys_only() %}
+        where {{ key }} in (select {{ key }} from {{ changes }})
+    {% endif %}
+{% endmacro %}
+
+{#- The relation a model built in an earlier run, or none: what its changes model compares with. -#}
+{% macro previous_build_of(model_name) %}
+    {% if not execute %}
+        {{ return(none) }}
+    {% endif %}
+    {{ return(adapter.get_relation(database=target.database, schema='intermediate', identifier=model_name)) }}
+{% endmacro %}

@@ -1,0 +1,183 @@
+"""Key-incremental dbt builds give exactly the rows of a build of every key.
+
+A generated landing arrives in three runs of the real command line, with what makes a
+delivery change old months: an RMS month re-delivered as `_v2` without some of its arrests
+(their custody records lose their arrest), a custody `_v2` that arrives a month late, a late
+RMS version that moves an arrest to the next month, and workbooks whose snapshots change
+contracts started months before. After each run, the incremental build database is rebuilt
+from scratch in a copy (every key, `--full-refresh`) and every table of every model compared,
+row for row. A planted fault (the recorded state claiming the last deliveries were already
+built) must make the comparison fail.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from generator import generate_landing
+from pipelines.paths import DBT_PROJECT_DIR
+
+MONTHS = ["202501", "202502", "202503", "202504", "202505"]
+KEY = "incremental-test-key-" + "0" * 43
+
+
+def run_cli(landing: Path, home: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHECKPOINT_", "DAGSTER_"))}
+    env.update({"CHECKPOINT_PSEUDONYM_KEY": KEY, "CHECKPOINT_TODAY": "2025-06-20"})
+    return subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--landing", str(landing), "--home", str(home)],
+                          env=env, capture_output=True, text=True, timeout=900)
+
+
+def rebuilt_from_scratch(build_db: Path, folder: Path) -> Path:
+    """A copy of ``build_db`` whose models dbt rebuilt for every key (no changes variable)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / "warehouse.duckdb"
+    shutil.copy(build_db, copy)
+    if build_db.with_name(build_db.name + ".wal").exists():
+        shutil.copy(build_db.with_name(build_db.name + ".wal"), copy.with_name(copy.name + ".wal"))
+    env = {**os.environ, "CHECKPOINT_BUILD_DB": str(copy), "CHECKPOINT_DUCKDB_SPILL": str(folder / "spill")}
+    done = subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--full-refresh", "--exclude-resource-type",
+                           "unit_test", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+                           "--target-path", str(folder / "target")], env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:]
+    return copy
+
+
+def model_differences(incremental: Path, full: Path) -> dict[str, int]:
+    """Rows one database's model tables hold and the other's do not, per table (none when equal).
+
+    The int_changes__* tables are left out: they list what each build rebuilt, which differs
+    by design (nothing, in a build of every key)."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{incremental}' AS inc (READ_ONLY)")
+        con.execute(f"ATTACH '{full}' AS full_build (READ_ONLY)")
+        tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'inc' "
+                             "AND schema_name IN ('intermediate', 'marts', 'dq') AND NOT starts_with(table_name, 'int_changes__') "
+                             "ORDER BY ALL").fetchall()
+        differences = {}
+        for schema, table in tables:
+            relation = f'"{schema}"."{table}"'
+            count = con.execute(f"""SELECT (SELECT count(*) FROM (SELECT * FROM inc.{relation} EXCEPT ALL
+                                                                  SELECT * FROM full_build.{relation}))
+                                         + (SELECT count(*) FROM (SELECT * FROM full_build.{relation} EXCEPT ALL
+                                                                  SELECT * FROM inc.{relation}))""").fetchone()[0]
+            if count:
+                differences[f"{schema}.{table}"] = count
+        return differences
+    finally:
+        con.close()
+
+
+def rms_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    text = path.read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    return rows[0], [row for row in rows[1:] if row]
+
+
+def write_rms(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows([header, *rows])
+    path.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
+
+
+def arrests_once(generated: Path, header: list[str], month_rows: list[list[str]]) -> list[list[str]]:
+    """Rows of arrests with this one version in the whole landing, arrested before the 28th."""
+    counts: dict[str, int] = {}
+    for month in MONTHS:
+        for row in rms_rows(generated / f"rms/arrests_{month}.csv")[1]:
+            counts[row[0]] = counts.get(row[0], 0) + 1
+    when = header.index("arrest_datetime")
+    return [row for row in month_rows if counts[row[0]] == 1 and row[1] == "1" and len(row) == len(header)
+            and row[when][8:10] < "28"]
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory):
+    root = tmp_path_factory.mktemp("incremental")
+    generated, landing, home = root / "generated", root / "landing", root / "home"
+    generate_landing(generated, start="2025-01", months=len(MONTHS), scale="durham", seed=42)
+    header, january = rms_rows(generated / "rms/arrests_202501.csv")
+    candidates = arrests_once(generated, header, january)
+    withdrawn = {row[0] for row in candidates[:3]}  # in January's v1 only: the _v2 leaves them out
+    moved = candidates[3]  # a version written in April moves it from January to February
+    later = list(moved)
+    later[header.index("record_version")] = "2"
+    later[header.index("updated_at")] = "2025-04-10T12:00:00"
+    when = header.index("arrest_datetime")
+    later[when] = "2025-02" + moved[when][7:]
+
+    def deliver(*names: str) -> None:
+        for name in names:
+            (landing / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(generated / name, landing / name)
+
+    def month(m: str, custody_v2: bool = False) -> list[str]:
+        names = [f"rms/arrests_{m}.csv", f"custody/custody_{m}.csv", f"programme/checkpoint_programme_{m}.xlsx"]
+        return names + ([f"custody/custody_{m}_v2.csv"] if custody_v2 else [])
+
+    runs = []
+    deliver(*month("202501"), *month("202502"))
+    runs.append(run_cli(landing, home))
+    deliver(*month("202503"), "custody/custody_202502_v2.csv")  # the _v2 a month late
+    write_rms(landing / "rms/arrests_202501_v2.csv", header, [r for r in january if r[0] not in withdrawn])
+    runs.append(run_cli(landing, home))
+    before_last = root / "before_last"
+    shutil.copytree(home, before_last)
+    april_header, april = rms_rows(generated / "rms/arrests_202504.csv")
+    assert april_header == header
+    deliver(*month("202504"), *month("202505"))
+    write_rms(landing / "rms/arrests_202504.csv", header, [*april, later])
+    runs.append(run_cli(landing, home))
+    return {"root": root, "landing": landing, "home": home, "runs": runs, "before_last": before_last,
+            "withdrawn": withdrawn, "moved": moved[0]}
+
+
+def test_each_run_finished_and_the_last_rebuilt_changed_keys_only(staged):
+    for result in staged["runs"]:
+        assert result.returncode in (0, 2), result.stdout[-2000:] + result.stderr[-2000:]
+    state = json.loads((staged["home"] / "state/dbt_incremental.json").read_text())
+    con = duckdb.connect(str(staged["home"] / "state/build/warehouse.duckdb"), read_only=True)
+    try:
+        assert state["built_through_seen_order"] == con.execute("SELECT max(seen_order) FROM dq.deliveries").fetchone()[0]
+        changed = con.execute("SELECT count(*) FROM intermediate.int_changes__arrests").fetchone()[0]
+        arrests = con.execute("SELECT count(*) FROM marts.fct_arrests").fetchone()[0]
+        moved_month = con.execute("SELECT arrest_month FROM marts.fct_arrests WHERE arrest_id = ?",
+                                  [staged["moved"]]).fetchall()
+        withdrawn = con.execute("SELECT count(*) FROM marts.fct_arrests WHERE list_contains(?, arrest_id)",
+                                [sorted(staged["withdrawn"])]).fetchone()[0]
+    finally:
+        con.close()
+    assert 0 < changed < arrests  # the last run rebuilt some arrests, not all
+    assert moved_month == [("2025-02",)]
+    assert withdrawn == 0
+
+
+@pytest.mark.parametrize("stage", ["before_last", "home"])
+def test_an_incremental_build_holds_the_rows_of_a_build_of_every_key(staged, stage, tmp_path):
+    build_db = staged[stage] / "state/build/warehouse.duckdb"
+    assert model_differences(build_db, rebuilt_from_scratch(build_db, tmp_path)) == {}
+
+
+def test_the_comparison_fails_when_a_build_skips_changed_keys(staged, tmp_path):
+    planted = tmp_path / "home"
+    shutil.copytree(staged["before_last"], planted)
+    state_file = planted / "state/dbt_incremental.json"
+    state = json.loads(state_file.read_text())
+    state["built_through_seen_order"] += 1000  # as if April's and May's deliveries were built already
+    state_file.write_text(json.dumps(state))
+    result = run_cli(staged["landing"], planted)
+    assert result.returncode in (0, 2), result.stdout[-2000:]
+    build_db = planted / "state/build/warehouse.duckdb"
+    differences = model_differences(build_db, rebuilt_from_scratch(build_db, tmp_path / "full"))
+    assert "marts.fct_arrests" in differences and "marts.monthly_measure_cells" in differences
