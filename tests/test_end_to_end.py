@@ -23,6 +23,7 @@ import duckdb
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.analyst_views import analyst_views_against_build
 from tests.independent import build_landing, expected_measures, measures_csv_text, published_cells, revisions
 from tests.receivers import Receiver, SmtpCapture, free_port
 
@@ -230,24 +231,9 @@ def test_analyst_warehouse_holds_no_direct_identifier(pipeline):
 
 def test_intermediate_models_reach_analysts_as_views_giving_the_build_tables_rows(pipeline):
     """The build holds the intermediate models as tables (derived once per build); the analyst
-    file holds them as views of the same SQL (the data once), and each gives the same rows."""
-    home = pipeline["home"]
-    con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    try:
-        con.execute(f"ATTACH '{home / 'state' / 'build' / 'warehouse.duckdb'}' AS build (READ_ONLY)")
-        kinds = dict(con.execute("SELECT table_name, table_type FROM information_schema.tables "
-                                 "WHERE table_catalog = 'warehouse' AND table_schema = 'intermediate'").fetchall())
-        assert kinds and set(kinds.values()) == {"VIEW"}, kinds
-        built = {name for (name,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'build' AND schema_name = 'intermediate'"
-        ).fetchall()}
-        assert built == set(kinds)
-        for name in sorted(kinds):
-            view, table = f"warehouse.intermediate.{name}", f"build.intermediate.{name}"
-            assert con.execute(f"SELECT count(*) FROM {view}").fetchone() == con.execute(
-                f"SELECT count(*) FROM {table}").fetchone(), name
-            different = con.execute(f"SELECT count(*) FROM ((SELECT * FROM {view} EXCEPT ALL SELECT * FROM {table}) "
-                                    f"UNION ALL (SELECT * FROM {table} EXCEPT ALL SELECT * FROM {view}))").fetchone()[0]
-            assert different == 0, name
-    finally:
-        con.close()
+    file holds them as views of the same SQL (the data once), and each gives the same rows.
+    The build's working sets (which keys it rebuilt) are not published."""
+    kinds, built, differences = analyst_views_against_build(pipeline["home"])
+    assert kinds and set(kinds.values()) == {"VIEW"}, kinds
+    assert built == set(kinds)
+    assert set(differences.values()) == {0}, differences

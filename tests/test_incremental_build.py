@@ -26,6 +26,7 @@ import pytest
 
 from generator import generate_landing
 from pipelines.paths import DBT_PROJECT_DIR
+from tests.analyst_views import analyst_views_against_build
 
 MONTHS = ["202501", "202502", "202503", "202504", "202505"]
 KEY = "incremental-test-key-" + "0" * 43
@@ -181,3 +182,11 @@ def test_the_comparison_fails_when_a_build_skips_changed_keys(staged, tmp_path):
     build_db = planted / "state/build/warehouse.duckdb"
     differences = model_differences(build_db, rebuilt_from_scratch(build_db, tmp_path / "full"))
     assert "marts.fct_arrests" in differences and "marts.monthly_measure_cells" in differences
+
+
+def test_analysts_see_every_key_after_an_incremental_build(staged):
+    """The analyst file's intermediate views are the SQL of a build of every key, not the
+    changed keys a later build selected: each gives the build table's rows."""
+    kinds, built, differences = analyst_views_against_build(staged["home"])
+    assert set(kinds.values()) == {"VIEW"} and built == set(kinds)
+    assert set(differences.values()) == {0}, differences

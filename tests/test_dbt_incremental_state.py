@@ -1,0 +1,94 @@
+"""What the next dbt build rebuilds, and which SQL the analyst views take (pure parts)."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import duckdb
+
+from pipelines.dbt.incremental import (CHANGES_VARIABLE, IncrementalState, build_variables, definitions_fingerprint,
+                                       latest_seen_order, read_state, write_state)
+from pipelines.warehouse.publish import record_analyst_views, views_for_analysts
+
+
+def model(name: str, checksum: str, sql: str = "", copy_as: str | None = None) -> dict:
+    return {"resource_type": "model", "schema": "intermediate", "alias": name, "checksum": {"checksum": checksum},
+            "config": {"meta": {"analyst_copy": copy_as} if copy_as else {}}, "compiled_code": sql}
+
+
+def manifest() -> dict:
+    return {
+        "metadata": {"project_name": "checkpoint"},
+        "nodes": {
+            "model.checkpoint.int_a": model("int_a", "a1", "select 1 as a", "view"),
+            "model.checkpoint.int_changes": model("int_changes", "c1", "select 2", "omit"),
+            "model.checkpoint.fct_b": model("fct_b", "b1", "select 3"),
+            "seed.checkpoint.ref_codes": {"resource_type": "seed", "checksum": {"checksum": "s1"}, "config": {}},
+            "test.checkpoint.unique_a": {"resource_type": "test", "checksum": {"checksum": "t1"}, "config": {}},
+        },
+        "macros": {
+            "macro.checkpoint.period_of": {"package_name": "checkpoint", "macro_sql": "{% macro period_of() %}"},
+            "macro.dbt.is_incremental": {"package_name": "dbt", "macro_sql": "{% macro is_incremental() %}"},
+        },
+    }
+
+
+def test_the_fingerprint_follows_models_seeds_and_the_projects_macros_only():
+    base = definitions_fingerprint(manifest())
+    for path, value in [(("nodes", "model.checkpoint.fct_b", "checksum", "checksum"), "b2"),
+                        (("nodes", "seed.checkpoint.ref_codes", "checksum", "checksum"), "s2"),
+                        (("macros", "macro.checkpoint.period_of", "macro_sql"), "{% macro period_of(x) %}")]:
+        changed = manifest()
+        changed[path[0]][path[1]][path[2]] = value if len(path) == 3 else {path[3]: value}
+        assert definitions_fingerprint(changed) != base, path
+    unchanged = manifest()
+    unchanged["nodes"]["test.checkpoint.unique_a"]["checksum"]["checksum"] = "t2"
+    unchanged["macros"]["macro.dbt.is_incremental"]["macro_sql"] = "changed"
+    assert definitions_fingerprint(unchanged) == base
+
+
+def test_only_a_whole_build_on_the_same_definitions_rebuilds_changed_keys_only():
+    state = IncrementalState(41, "defs")
+    assert build_variables(state, "defs", whole_build=True) == {CHANGES_VARIABLE: 41}
+    assert build_variables(None, "defs", whole_build=True) == {}
+    assert build_variables(state, "other", whole_build=True) == {}
+    assert build_variables(state, "defs", whole_build=False) == {}
+
+
+def test_the_state_round_trips_and_its_absence_reads_as_none(tmp_path):
+    path = tmp_path / "dbt_incremental.json"
+    assert read_state(path) is None
+    write_state(path, IncrementalState(7, "defs"))
+    assert read_state(path) == IncrementalState(7, "defs")
+
+
+def test_the_latest_delivery_taken_in(tmp_path):
+    db = tmp_path / "warehouse.duckdb"
+    assert latest_seen_order(db) == 0
+    con = duckdb.connect(str(db))
+    con.execute("CREATE SCHEMA dq")
+    con.close()
+    assert latest_seen_order(db) == 0
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE dq.deliveries AS SELECT * FROM (VALUES (3), (12), (5)) t(seen_order)")
+    con.close()
+    assert latest_seen_order(db) == 12
+
+
+def test_analyst_views_take_the_sql_kept_for_the_same_definitions(tmp_path):
+    target, record = tmp_path / "dbt", tmp_path / "analyst_views.json"
+    target.mkdir()
+    built = manifest()
+    record_analyst_views(built, record)
+    incremental_build = copy.deepcopy(built)  # same definitions, SQL of the changed keys only
+    incremental_build["nodes"]["model.checkpoint.int_a"]["compiled_code"] = "select 1 as a where false"
+    (target / "manifest.json").write_text(json.dumps(incremental_build))
+    views, omitted = views_for_analysts(target, record)
+    assert views == {("intermediate", "int_a"): "select 1 as a"}
+    assert omitted == {("intermediate", "int_changes")}
+
+    redefined = copy.deepcopy(incremental_build)  # changed definitions: no kept SQL stands for them
+    redefined["nodes"]["model.checkpoint.int_a"]["checksum"]["checksum"] = "a2"
+    (target / "manifest.json").write_text(json.dumps(redefined))
+    assert views_for_analysts(target, record) == ({}, {("intermediate", "int_changes")})
