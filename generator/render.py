@@ -20,7 +20,7 @@ import pandas as pd
 
 from pipelines.contracts import load_contract
 from generator.dates import dmy_hm, iso_date, iso_seconds, month_end, month_of
-from generator.population import World
+from generator.population import World, column_at as _take
 
 
 def contract_columns(source: str, table: str) -> list[str]:
@@ -43,11 +43,6 @@ def _text(values) -> np.ndarray:
     return s.where(s.notna(), "").astype(str).to_numpy(object)
 
 
-def _take(frame: pd.DataFrame, column: str, rows) -> np.ndarray:
-    """Values of one column at row positions, without materialising the whole column."""
-    return frame[column].iloc[rows].to_numpy()
-
-
 def rms_months(world: World) -> np.ndarray:
     """Delivery month of each record version (the month it was written in), by position."""
     return month_of(world.versions["updated_at"].to_numpy())
@@ -64,11 +59,11 @@ def rms_text(world: World, rows) -> pd.DataFrame:
     expunged = _take(v, "expunged", rows)
     t_exp = _take(a, "t_expunge", i)
     values = {
-        "arrest_id": _take(a, "arrest_id", i),
+        "arrest_id": world.arrest_ids(i),
         "record_version": pd.Series(_take(v, "record_version", rows)).astype(str).to_numpy(object),
         "updated_at": iso_seconds(_take(v, "updated_at", rows)),
         "force_code": _take(a, "force_code", i),
-        "person_id": _take(p, "person_id", pi),
+        "person_id": world.person_ids(pi),
         "surname": _take(p, "surname", pi),
         "forenames": _take(p, "forenames", pi),
         "date_of_birth": iso_date(_take(p, "date_of_birth", pi)),
@@ -96,8 +91,8 @@ def custody_text(world: World, rows) -> pd.DataFrame:
     c = world.custody
     yn = lambda b: np.where(b, "Y", "N").astype(object)  # noqa: E731
     values = {
-        "custody_ref": _take(c, "custody_ref", rows),
-        "arrest_id": _take(c, "arrest_id", rows),
+        "custody_ref": world.custody_refs(rows),
+        "arrest_id": world.arrest_ids(_take(c, "arrest_idx", rows)),
         "custody_suite": _take(c, "custody_suite", rows),
         "booked_in": dmy_hm(_take(c, "booked_in", rows)),
         "released": dmy_hm(_take(c, "released", rows)),
