@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -544,16 +545,30 @@ def custody_month_outside(ctx: Ctx, df, picker: Picker, n_base: int):
 # ------------------------------------------------------------------------------------------
 @dataclass
 class Earlier:
-    """A clean earlier month of a source and which of its rows are still untouched."""
+    """A clean earlier month of a source and which of its rows are still untouched.
+
+    ``rows`` are the month's rows as positions in the world's frame, in file order: a picked
+    row is rendered again from the world rather than kept as text, because ten years of
+    rendered months do not fit in memory at national scale.
+    """
 
     month: np.datetime64
-    clean: pd.DataFrame
+    rows: np.ndarray
     used: np.ndarray
 
 
-def _pick_earlier(ctx: Ctx, history: list[Earlier], k: int):
-    out = []
-    usable = [h for h in history if (~h.used).any()]
+@dataclass
+class History:
+    """The earlier months of one source and how to render rows of them (world positions)."""
+
+    render: Callable[[np.ndarray], pd.DataFrame]
+    months: list[Earlier] = field(default_factory=list)
+
+
+def _pick_earlier(ctx: Ctx, history: History, k: int) -> pd.DataFrame | None:
+    """``k`` untouched rows of random earlier months, clean, in the order drawn."""
+    picked = []
+    usable = [h for h in history.months if (~h.used).any()]
     for _ in range(k):
         if not usable:
             break
@@ -561,17 +576,17 @@ def _pick_earlier(ctx: Ctx, history: list[Earlier], k: int):
         free = np.flatnonzero(~h.used)
         r = int(free[int(ctx.rng.integers(0, len(free)))])
         h.used[r] = True
-        out.append(h.clean.iloc[[r]])
-    return out
+        picked.append(h.rows[r])
+    return history.render(np.array(picked, dtype=np.int64)) if picked else None
 
 
-def rms_earlier(ctx: Ctx, df, history: list[Earlier], table: Table, n_base: int):
+def rms_earlier(ctx: Ctx, df, history: History, table: Table, n_base: int):
     """Rows of earlier deliveries sent again: changed (quarantine) and unchanged (duplicate)."""
     for kind in ("earlier_version_changed", "earlier_version_resent"):
         rows = _pick_earlier(ctx, history, ctx.count(kind, n_base))
-        if not rows:
+        if rows is None:
             continue
-        copies = pd.concat(rows, ignore_index=True)[table.column_names]
+        copies = rows[table.column_names]
         if kind == "earlier_version_changed":
             for j in range(len(copies)):
                 change_station(copies, j, df, ctx.rng)
@@ -580,12 +595,12 @@ def rms_earlier(ctx: Ctx, df, history: list[Earlier], table: Table, n_base: int)
     return df
 
 
-def custody_earlier(ctx: Ctx, df, history: list[Earlier], table: Table, n_base: int):
+def custody_earlier(ctx: Ctx, df, history: History, table: Table, n_base: int):
     """A custody_ref of an earlier month's delivery, booked in again in this month."""
     rows = _pick_earlier(ctx, history, ctx.count("custody_ref_other_month", n_base))
-    if not rows:
+    if rows is None:
         return df
-    copies = pd.concat(rows, ignore_index=True)[table.column_names]
+    copies = rows[table.column_names]
     first = np.datetime64(ctx.month, "D").astype(object)
     for j in range(len(copies)):
         booked = _parse_dmy_hm(copies.iat[j, _col(copies, "booked_in")])
@@ -595,13 +610,13 @@ def custody_earlier(ctx: Ctx, df, history: list[Earlier], table: Table, n_base: 
     return add_rows(df, copies, ctx.rng.uniform(0, n_base, len(copies)))
 
 
-def sessions_earlier(ctx: Ctx, df, history: list[Earlier], table: Table, n_base: int):
+def sessions_earlier(ctx: Ctx, df, history: History, table: Table, n_base: int):
     """Earlier workbooks' sessions recorded again: corrected (replaces) or unchanged (duplicate)."""
     for kind in ("session_correction", "session_resent"):
         rows = _pick_earlier(ctx, history, ctx.count(kind, n_base))
-        if not rows:
+        if rows is None:
             continue
-        copies = pd.concat(rows, ignore_index=True)[table.column_names]
+        copies = rows[table.column_names]
         if kind == "session_correction":
             for j in range(len(copies)):
                 change_attendance(copies, j)

@@ -24,7 +24,8 @@ from generator import faults as F
 from generator.dates import month_of, month_tag
 from generator.population import World, simulate_world, world_stats
 from generator.render import (
-    contracts_snapshot, custody_text, rms_text, sessions_recorded,
+    contracts_snapshot, custody_months, custody_text, rms_months, rms_text, sessions_months,
+    sessions_text,
 )
 from generator.writers import (
     csv_text, encode_custody, encode_rms, sheet_rows, write_bytes, xlsx_bytes,
@@ -82,12 +83,15 @@ def file_rng(seed: int, rel: str) -> np.random.Generator:
     return np.random.default_rng([int(seed), zlib.crc32(("faults:" + rel).encode("utf-8"))])
 
 
-def _groups(frame: pd.DataFrame, months: list) -> dict:
-    """Clean rows per month (``_month`` column), in file order."""
-    key = frame["_month"].to_numpy()
+def _rows_by_month(month_of_row: np.ndarray, months: list) -> dict:
+    """Positions of each month's rows in the world's frame, in frame order (the file order)."""
+    key = month_of_row.astype("datetime64[M]").astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
     out = {}
     for m in months:
-        out[m] = frame[key == m].reset_index(drop=True)
+        at = int(np.datetime64(m, "M").astype(np.int64))
+        out[m] = order[np.searchsorted(ordered, at, "left"):np.searchsorted(ordered, at, "right")]
     return out
 
 
@@ -117,12 +121,12 @@ def _faulty_rows(ctx: F.Ctx, clean: pd.DataFrame, table, change, source_ops: tup
     return F.op_key_conflict(ctx, df, picker, table, n, change), picker
 
 
-def _rms_month(ctx: F.Ctx, clean: pd.DataFrame, history: list, table) -> tuple[pd.DataFrame, F.Picker]:
+def _rms_month(ctx: F.Ctx, clean: pd.DataFrame, history: F.History, table) -> tuple[pd.DataFrame, F.Picker]:
     df, picker = _faulty_rows(ctx, clean, table, F.change_station, (F.rms_cross_rules, F.rms_month_outside))
     return F.rms_earlier(ctx, df, history, table, len(clean)), picker
 
 
-def _custody_month(ctx: F.Ctx, clean: pd.DataFrame, history: list, table) -> tuple[pd.DataFrame, F.Picker]:
+def _custody_month(ctx: F.Ctx, clean: pd.DataFrame, history: F.History, table) -> tuple[pd.DataFrame, F.Picker]:
     df, picker = _faulty_rows(ctx, clean, table, F.change_gravity, (F.custody_cross_rules, F.custody_month_outside),
                               case_rate=F.S.CUSTODY_CASE_RATE, flags=True)
     return F.custody_earlier(ctx, df, history, table, len(clean)), picker
@@ -131,7 +135,7 @@ def _custody_month(ctx: F.Ctx, clean: pd.DataFrame, history: list, table) -> tup
 # ------------------------------------------------------------------------------------------
 # programme workbook
 # ------------------------------------------------------------------------------------------
-def _programme_month(ctx: F.Ctx, contracts: pd.DataFrame, sessions: pd.DataFrame, history: list,
+def _programme_month(ctx: F.Ctx, contracts: pd.DataFrame, sessions: pd.DataFrame, history: F.History,
                      t_contracts, t_sessions, i: int, last: int, seen: set, held: set):
     """Faulty Contracts and Sessions frames for one workbook, and the sessions picker.
 
@@ -178,6 +182,27 @@ def _xlsx_job(args) -> tuple[str, bytes]:
     return rel, xlsx_bytes(sheets, when)
 
 
+def _started() -> int:
+    """A job that does nothing: submitting it makes the pool start its workers."""
+    return os.getpid()
+
+
+def _workbook_pool(n_workers: int) -> ProcessPoolExecutor | None:
+    """Workbook workers, started before the world is simulated.
+
+    A forked worker keeps the pages its parent held at the fork for as long as it lives, so a
+    worker forked after the world exists holds a second copy of it once the parent frees or
+    touches its own (several GB at national scale over years). Started now, they copy a
+    process that has imported its modules and nothing more.
+    """
+    if n_workers <= 1:
+        return None
+    pool = ProcessPoolExecutor(max_workers=n_workers)
+    for future in [pool.submit(_started) for _ in range(n_workers)]:
+        future.result()
+    return pool
+
+
 def _export_time(month) -> dt.datetime:
     """When the provider exported the workbook: 06:30 on the first day after the month."""
     nxt = (np.datetime64(month, "M") + 1).astype("datetime64[D]").astype(object)
@@ -191,6 +216,9 @@ class _Run:
     Sources are independent (each file has its own random stream and each source its own
     history), so the months can be produced in one loop: RMS, custody, then the workbook of
     month i, whose slow xlsx build goes to a worker while the next month's CSVs are made.
+
+    A month's clean rows are rendered when the month is written and dropped after it; what
+    is kept of earlier months is where their rows are in the world and which were used.
     """
 
     def __init__(self, out: Path, world: World, plan: Plan, seed: int, faults: bool):
@@ -204,11 +232,12 @@ class _Run:
         self.t_cus = load_contract("custody").table("custody")
         self.t_con = load_contract("programme").table("contracts")
         self.t_ses = load_contract("programme").table("sessions")
-        self.rms_by_month = _groups(rms_text(world), self.months)
-        self.cus_by_month = _groups(custody_text(world), self.months)
-        self.rms_history: list[F.Earlier] = []
-        self.cus_history: list[F.Earlier] = []
-        self.ses_history: list[F.Earlier] = []
+        self.rms_rows = _rows_by_month(rms_months(world), self.months)
+        self.cus_rows = _rows_by_month(custody_months(world), self.months)
+        self.ses_rows = _rows_by_month(sessions_months(world), self.months)
+        self.rms_history = F.History(lambda rows: rms_text(world, rows))
+        self.cus_history = F.History(lambda rows: custody_text(world, rows))
+        self.ses_history = F.History(lambda rows: sessions_text(world, rows))
         self.seen_refs: set = set()
         self.held_refs: set = set()
         self.late_refs: set = set()
@@ -227,11 +256,12 @@ class _Run:
     # ---------------- RMS ----------------
     def rms(self, i: int) -> None:
         plan, rel = self.plan, f"rms/arrests_{self.tags[i]}.csv"
-        clean = self.rms_by_month[self.months[i]]
+        rows = self.rms_rows[self.months[i]]
+        clean = rms_text(self.world, rows)
         ctx = self.ctx(rel, i)
         if self.faults:
             df, picker = _rms_month(ctx, clean, self.rms_history, self.t_rms)
-            self.rms_history.append(F.Earlier(self.months[i], F.work_frame(clean), picker.used.copy()))
+            self.rms_history.months.append(F.Earlier(self.months[i], rows, picker.used.copy()))
         else:
             df = F.work_frame(clean)
         df = F.finish(df)
@@ -251,11 +281,10 @@ class _Run:
             self.record(dup, data, "rms", i, 2, len(df), "duplicate")
             self.log.add(dup, "duplicate_file")
         if plan.rms_wrong_encoding == i:
-            self.rms_wrong_encoding(i)
+            self.rms_wrong_encoding(i, clean)
 
-    def rms_wrong_encoding(self, i: int) -> None:
+    def rms_wrong_encoding(self, i: int, clean: pd.DataFrame) -> None:
         """A later version of a month whose v1 is good, in Windows-1252: rejected, v1 stays."""
-        clean = self.rms_by_month[self.months[i]]
         text = csv_text(F.work_frame(clean), self.t_rms.column_names, eol=RMS_EOL)
         data = text.encode("cp1252", errors="replace")
         try:
@@ -271,7 +300,8 @@ class _Run:
     # ---------------- custody ----------------
     def custody(self, i: int) -> None:
         plan, rel = self.plan, f"custody/custody_{self.tags[i]}.csv"
-        clean = self.cus_by_month[self.months[i]]
+        rows = self.cus_rows[self.months[i]]
+        clean = custody_text(self.world, rows)
         cols = self.t_cus.column_names
         ctx = self.ctx(rel, i)
         if self.faults:
@@ -286,7 +316,7 @@ class _Run:
                 position = np.arange(len(df))
                 df = df[~np.isin(position, gone) | (position >= n)]
                 ctx.note("custody_late_redelivery", len(gone))
-            self.cus_history.append(F.Earlier(self.months[i], F.work_frame(clean), picker.used.copy()))
+            self.cus_history.months.append(F.Earlier(self.months[i], rows, picker.used.copy()))
         else:
             df = F.work_frame(clean)
         df = F.finish(df)
@@ -322,11 +352,12 @@ class _Run:
         rel = f"programme/checkpoint_programme_{self.tags[i]}.xlsx"
         ctx = self.ctx(rel, i, xlsx=True)
         contracts = contracts_snapshot(self.world, m)
-        sessions = sessions_recorded(self.world, m)
+        rows = self.ses_rows[m]
+        sessions = sessions_text(self.world, rows)
         if self.faults:
             k, s, ps = _programme_month(ctx, contracts, sessions, self.ses_history, self.t_con, self.t_ses,
                                         i, self.last, self.seen_refs, self.held_refs)
-            self.ses_history.append(F.Earlier(m, F.work_frame(sessions), ps.used.copy()))
+            self.ses_history.months.append(F.Earlier(m, rows, ps.used.copy()))
         else:
             k, s = F.work_frame(contracts), F.work_frame(sessions)
         k, s = F.finish(k), F.finish(s)
@@ -383,10 +414,8 @@ def generate_landing(out_dir: Path, start: str = "2025-01", months: int = 12, sc
         raise ValueError("seed must be a non-negative integer")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    world = simulate_world(start, months, scale, seed)
-    run = _Run(out, world, make_plan(months, faults), seed, faults)
     n_workers = workers if workers is not None else (min(2, os.cpu_count() or 1) if scale == "national" else 1)
-    pool = ProcessPoolExecutor(max_workers=n_workers) if n_workers > 1 else None
+    pool = _workbook_pool(n_workers)
     pending: list = []  # (future, job meta), bounded so at most a few workbooks sit in memory
 
     def collect(entry) -> None:
@@ -395,6 +424,8 @@ def generate_landing(out_dir: Path, start: str = "2025-01", months: int = 12, sc
         run.record(rel, data, "programme", i, 1, rows, "accepted")
 
     try:
+        world = simulate_world(start, months, scale, seed)
+        run = _Run(out, world, make_plan(months, faults), seed, faults)
         for i in range(months):
             run.rms(i)
             run.custody(i)

@@ -126,7 +126,13 @@ def load_reference() -> Reference:
 
 @dataclass
 class World:
-    """The simulated truth. Frames are typed (datetime64, bool, int), not yet text."""
+    """The simulated truth. Frames are typed (datetime64, bool, int), not yet text.
+
+    Kept small enough for ten national years (some 7 million arrests and 18 million record
+    versions): identifiers are kept as their numbers and spelled out when rendered (the
+    ``*_ids`` methods), code columns are categoricals, and columns that only carry one
+    simulation stage to the next are dropped once that stage has run.
+    """
 
     start: np.datetime64          # first month, datetime64[M]
     months: int
@@ -143,6 +149,57 @@ class World:
     @property
     def month_list(self) -> list[np.datetime64]:
         return [self.start + i for i in range(self.months)]
+
+    def person_ids(self, rows) -> np.ndarray:
+        """person_id of the persons at positions ``rows``."""
+        p = self.persons
+        return person_id_text(self.ref, column_at(p, "force_idx", rows), column_at(p, "person_no", rows))
+
+    def arrest_ids(self, rows) -> np.ndarray:
+        """arrest_id of the arrests at positions ``rows``."""
+        a = self.arrests
+        return arrest_id_text(self.ref, column_at(a, "force_idx", rows), column_at(a, "arrest_no", rows))
+
+    def custody_refs(self, rows) -> np.ndarray:
+        """custody_ref of the custody records at positions ``rows``."""
+        c = self.custody
+        return custody_ref_text(self.ref, column_at(c, "force_idx", rows), column_at(c, "booked_in", rows),
+                                column_at(c, "custody_no", rows))
+
+
+def column_at(frame: pd.DataFrame, column: str, rows) -> np.ndarray:
+    """Values of one column at row positions, without materialising the whole column."""
+    return frame[column].iloc[rows].to_numpy()
+
+
+def _numbered(prefix: np.ndarray, number, width: int) -> np.ndarray:
+    """Each prefix followed by its number, zero-padded to ``width`` digits (object strings)."""
+    return prefix + pd.Series(number).astype(str).str.zfill(width).to_numpy(object)
+
+
+def _force_codes(ref: Reference, force_idx) -> np.ndarray:
+    return np.array(ref.forces, dtype=object)[force_idx]
+
+
+def person_id_text(ref: Reference, force_idx, number) -> np.ndarray:
+    """DUR-P-0123456: force, P, the person's number."""
+    return _numbered(_force_codes(ref, force_idx) + "-P-", number, 7)
+
+
+def arrest_id_text(ref: Reference, force_idx, number) -> np.ndarray:
+    """DUR-A-0123456: force, A, the arrest's number within the force."""
+    return _numbered(_force_codes(ref, force_idx) + "-A-", number, 7)
+
+
+def custody_ref_text(ref: Reference, force_idx, booked_in, number) -> np.ndarray:
+    """DUR/C/25/001234: force, C, two-digit booking year, number within force and year."""
+    yy = np.asarray(booked_in).astype("datetime64[Y]").astype(int) + 1970
+    return _numbered(_numbered(_force_codes(ref, force_idx) + "/C/", yy % 100, 2) + "/", number, 6)
+
+
+def _categorical(values) -> pd.Categorical:
+    """A code column as a categorical: a small integer a row, each string held once."""
+    return pd.Categorical(values)
 
 
 # ------------------------------------------------------------------------------------------
@@ -218,10 +275,8 @@ def _persons(rng, ref: Reference, scale: S.Scale, pool_sizes: np.ndarray, first_
     total = int(pool_sizes.sum())
     force_idx = np.repeat(np.arange(len(ref.forces)), pool_sizes)
     local = np.arange(total) - np.repeat(np.cumsum(pool_sizes) - pool_sizes, pool_sizes)
-    forces = np.array(ref.forces, dtype=object)
     base = rng.integers(100_000, 2_000_000, size=len(ref.forces))
-    number = pd.Series(local + base[force_idx]).astype(str).str.zfill(7).to_numpy(object)
-    person_id = forces[force_idx] + "-P-" + number
+    number = local + base[force_idx]  # person_id: see person_id_text
 
     sex = weighted_choice(rng, list(S.SEX_WEIGHTS), list(S.SEX_WEIGHTS.values()), total)
     sex = np.where(np.isin(sex, ref.sexes), sex, ref.sexes[0])
@@ -237,8 +292,8 @@ def _persons(rng, ref: Reference, scale: S.Scale, pool_sizes: np.ndarray, first_
            - np.round(age * 365.2425).astype(np.int64).astype("timedelta64[D]"))
     declines = rng.random(total) < S.ETHNICITY_NOT_STATED_PERSON
     return pd.DataFrame({
-        "force_idx": force_idx, "person_id": person_id, "surname": surname,
-        "forenames": forenames, "sex": sex, "true_ethnicity": eth, "declines_ethnicity": declines,
+        "force_idx": force_idx.astype(np.int16), "person_no": number.astype(np.int32), "surname": surname,
+        "forenames": forenames, "sex": _categorical(sex), "true_ethnicity": eth, "declines_ethnicity": declines,
         "date_of_birth": dob, "origin": origin,
     })
 
@@ -300,10 +355,9 @@ def _arrests(rng, ref: Reference, scale: S.Scale, months_arr, force_p, persons, 
 
     order = np.lexsort((force_idx, arrest_dt))
     arrest_dt, force_idx = arrest_dt[order], force_idx[order]
-    forces = np.array(ref.forces, dtype=object)
     seq = pd.Series(force_idx).groupby(force_idx).cumcount().to_numpy()
     base = rng.integers(10_000, 2_000_000, size=len(ref.forces))
-    arrest_id = forces[force_idx] + "-A-" + pd.Series(seq + base[force_idx]).astype(str).str.zfill(7).to_numpy(object)
+    number = seq + base[force_idx]  # arrest_id: see arrest_id_text
 
     # repeat arrestees: skewed draw within the force's pool
     offsets = np.cumsum(pool_sizes) - pool_sizes
@@ -321,7 +375,7 @@ def _arrests(rng, ref: Reference, scale: S.Scale, months_arr, force_p, persons, 
 
     n_stations = rng.integers(4, 13, size=len(ref.forces))  # at least one station per named suite
     st = np.floor(n_stations[force_idx] * rng.random(n) ** 1.5).astype(np.int64)
-    station_code = forces[force_idx] + pd.Series(st + 1).astype(str).str.zfill(2).to_numpy(object)
+    station_code = _station_codes(ref, force_idx, st, int(n_stations.max()))
 
     dob = persons["date_of_birth"].to_numpy()[person_idx]
     age = age_in_years(dob, arrest_dt)
@@ -335,13 +389,21 @@ def _arrests(rng, ref: Reference, scale: S.Scale, months_arr, force_p, persons, 
 
     create_lag = banded(rng, S.CREATE_LAG_MINUTES, n) * MINUTE + rng.integers(0, 60, n) * SECOND
     return pd.DataFrame({
-        "arrest_id": arrest_id, "force_idx": force_idx, "force_code": forces[force_idx],
-        "person_idx": person_idx, "arrest_datetime": arrest_dt, "offence_code": offence_code,
-        "offence_group": group, "is_drug": is_drug, "drug_class": drug_class,
-        "station_idx": st, "station_code": station_code, "age": age, "in_scope": scope,
-        "in_scope_adult": scope & (age >= 18), "recorded_ethnicity": recorded_eth,
+        "arrest_no": number.astype(np.int32), "force_idx": force_idx,
+        "force_code": pd.Categorical.from_codes(force_idx, categories=ref.forces),
+        "person_idx": person_idx.astype(np.int32), "arrest_datetime": arrest_dt,
+        "offence_code": _categorical(offence_code), "offence_group": group, "is_drug": is_drug,
+        "drug_class": _categorical(drug_class), "station_idx": st, "station_code": station_code,
+        "age": age, "in_scope_adult": scope & (age >= 18), "recorded_ethnicity": recorded_eth,
         "true_ethnicity": true_eth, "amended": amended, "t_create": arrest_dt + create_lag,
     })
+
+
+def _station_codes(ref: Reference, force_idx: np.ndarray, station: np.ndarray, per_force: int) -> pd.Categorical:
+    """Station code per arrest (force code + two digits), each code's text made once."""
+    labels = _numbered(np.repeat(np.array(ref.forces, dtype=object), per_force),
+                       np.tile(np.arange(per_force) + 1, len(ref.forces)), 2)
+    return pd.Categorical.from_codes(force_idx * per_force + station, categories=labels)
 
 
 # ------------------------------------------------------------------------------------------
@@ -350,7 +412,7 @@ def _arrests(rng, ref: Reference, scale: S.Scale, months_arr, force_p, persons, 
 def _custody(rng, ref: Reference, arrests: pd.DataFrame) -> pd.DataFrame:
     n_all = len(arrests)
     has = rng.random(n_all) < S.CUSTODY_SHARE
-    a = arrests[has]
+    a = arrests[["arrest_datetime", "offence_group", "age", "force_idx", "station_idx"]][has]
     n = len(a)
     arrest_idx = np.flatnonzero(has)
     booked = a["arrest_datetime"].to_numpy() + rng.integers(10, 151, n) * MINUTE
@@ -392,9 +454,7 @@ def _custody(rng, ref: Reference, arrests: pd.DataFrame) -> pd.DataFrame:
     seq = np.empty(n, dtype=np.int64)
     seq[order] = key.iloc[order].groupby(key.iloc[order].to_numpy()).cumcount().to_numpy()
     base = rng.integers(1, 5_000, size=len(ref.forces))
-    forces = np.array(ref.forces, dtype=object)
-    custody_ref = (forces[force_idx] + "/C/" + pd.Series(yy % 100).astype(str).str.zfill(2).to_numpy(object)
-                   + "/" + pd.Series(seq + base[force_idx]).astype(str).str.zfill(6).to_numpy(object))
+    number = seq + base[force_idx]  # custody_ref: see custody_ref_text
 
     suites = [_suites_for(c, nm) for c, nm in zip(ref.forces, ref.force_names)]
     station = a["station_idx"].to_numpy()
@@ -405,10 +465,11 @@ def _custody(rng, ref: Reference, arrests: pd.DataFrame) -> pd.DataFrame:
         suite[m] = options[station[m] % len(options)]
 
     frame = pd.DataFrame({
-        "arrest_idx": arrest_idx, "custody_ref": custody_ref, "arrest_id": a["arrest_id"].to_numpy(),
-        "custody_suite": suite, "booked_in": booked, "released": released,
-        "gravity_score": gravity, "checkpoint_eligible": eligible, "ineligible_reason": reason,
-        "checkpoint_offered": offered, "offer_response": response, "custody_disposal": disposal,
+        "arrest_idx": arrest_idx.astype(np.int32), "force_idx": force_idx.astype(np.int16),
+        "custody_no": number.astype(np.int32), "custody_suite": _categorical(suite), "booked_in": booked,
+        "released": released, "gravity_score": gravity.astype(np.int8), "checkpoint_eligible": eligible,
+        "ineligible_reason": _categorical(reason), "checkpoint_offered": offered,
+        "offer_response": _categorical(response), "custody_disposal": _categorical(disposal),
     })
     return frame.iloc[order].reset_index(drop=True)
 
@@ -416,7 +477,7 @@ def _custody(rng, ref: Reference, arrests: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------
 # contracts and sessions
 # ------------------------------------------------------------------------------------------
-def _contracts(rng, custody: pd.DataFrame, arrests: pd.DataFrame) -> pd.DataFrame:
+def _contracts(rng, ref: Reference, custody: pd.DataFrame, arrests: pd.DataFrame) -> pd.DataFrame:
     c = custody[custody["custody_disposal"] == "CHECKPOINT"]
     n = len(c)
     start = c["booked_in"].to_numpy().astype("datetime64[D]")
@@ -434,7 +495,8 @@ def _contracts(rng, custody: pd.DataFrame, arrests: pd.DataFrame) -> pd.DataFram
     ref_ = "CP-" + pd.Series(np.arange(n) + base).astype(str).str.zfill(6).to_numpy(object)
     arrest_idx = c["arrest_idx"].to_numpy()
     return pd.DataFrame({
-        "contract_ref": ref_, "custody_idx": c.index.to_numpy(), "custody_ref": c["custody_ref"].to_numpy(),
+        "contract_ref": ref_, "custody_idx": c.index.to_numpy(), "custody_ref": custody_ref_text(
+            ref, c["force_idx"].to_numpy(), c["booked_in"].to_numpy(), c["custody_no"].to_numpy()),
         "arrest_idx": arrest_idx, "start_date": start, "planned_end_date": planned,
         "final_status": status, "status_date": status_date.astype("datetime64[D]"),
         "failure_reason": reason, "is_drug": arrests["is_drug"].to_numpy()[arrest_idx],
@@ -473,7 +535,7 @@ def _sessions(rng, contracts: pd.DataFrame, last_day) -> pd.DataFrame:
     recorded = date + banded(rng, S.RECORDING_LAG, m) * DAY
     frame = pd.DataFrame({
         "contract_idx": ci, "contract_ref": contracts["contract_ref"].to_numpy()[ci],
-        "session_date": date, "session_type": stype, "attendance": att, "hours": hours,
+        "session_date": date, "session_type": _categorical(stype), "attendance": _categorical(att), "hours": hours,
         "recorded_date": recorded,
     })
     frame = frame[frame["recorded_date"] <= last_day]
@@ -553,8 +615,11 @@ def _versions(rng, arrests: pd.DataFrame, custody, contracts) -> tuple[pd.DataFr
     amended = arrests["amended"].to_numpy()
     t_amend = np.where(amended, t_create + rng.integers(86400, 40 * 86400, n) * SECOND,
                        np.datetime64("NaT", "s"))
-    arrests = arrests.assign(outcome_code=code, outcome_date=odate, t_outcome=t_out,
-                             t_expunge=t_exp, t_amend=t_amend)
+    true_eth = arrests["true_ethnicity"].to_numpy()
+    recorded_eth = arrests["recorded_ethnicity"].to_numpy()
+    # ethnicity as recorded and as amended lives on in the versions, not in the arrest
+    arrests = arrests.drop(columns=["true_ethnicity", "recorded_ethnicity", "amended"]).assign(
+        outcome_code=_categorical(code), outcome_date=odate, t_expunge=t_exp)
 
     idx = np.concatenate([np.arange(n), np.flatnonzero(amended), np.flatnonzero(~np.isnat(t_out)),
                           np.flatnonzero(~np.isnat(t_exp))])
@@ -566,11 +631,10 @@ def _versions(rng, arrests: pd.DataFrame, custody, contracts) -> tuple[pd.DataFr
     version = np.arange(len(idx)) - np.searchsorted(idx, idx, side="left") + 1
     has_outcome = t >= t_out[idx]
     expunged = t >= t_exp[idx]
-    eth = np.where(t >= t_amend[idx], arrests["true_ethnicity"].to_numpy()[idx],
-                   arrests["recorded_ethnicity"].to_numpy()[idx])
+    eth = np.where(t >= t_amend[idx], true_eth[idx], recorded_eth[idx])
     versions = pd.DataFrame({
-        "arrest_idx": idx, "record_version": version, "updated_at": t,
-        "has_outcome": has_outcome, "expunged": expunged, "ethnicity_code": eth,
+        "arrest_idx": idx.astype(np.int32), "record_version": version.astype(np.int8), "updated_at": t,
+        "has_outcome": has_outcome, "expunged": expunged, "ethnicity_code": _categorical(eth),
     })
     return arrests, versions
 
@@ -595,8 +659,12 @@ def simulate_world(start: str, months: int, scale: str, seed: int) -> World:
         np.round(force_p * sc.arrests_per_month * months * S.PERSONS_PER_ARREST), 30), 0).astype(np.int64)
     persons = _persons(stream(seed, "persons"), ref, sc, pool_sizes, first_day)
     arrests = _arrests(stream(seed, "arrests"), ref, sc, months_arr, force_p, persons, pool_sizes)
+    persons = persons.drop(columns=["true_ethnicity", "declines_ethnicity", "origin"])  # read by _arrests
     custody = _custody(stream(seed, "custody"), ref, arrests)
-    contracts = _contracts(stream(seed, "contracts"), custody, arrests)
+    contracts = _contracts(stream(seed, "contracts"), ref, custody, arrests)
+    # read by _custody and _contracts; force_idx stays for arrest_id, narrowed now that no
+    # stage computes with it (force_idx * 10_000 in _custody would overflow a small int)
+    arrests = arrests.drop(columns=["offence_group", "is_drug", "station_idx", "age"]).astype({"force_idx": np.int16})
     sessions = _sessions(stream(seed, "sessions"), contracts, last_day)
     arrests, versions = _versions(stream(seed, "versions"), arrests, custody, contracts)
     return World(first, months, first_day, last_day, persons, arrests, custody, contracts,

@@ -7,6 +7,10 @@ added to a contract and not to the generator fails here, loudly, instead of drif
 CSV sources are rendered as text (the exact strings that will be written); the workbook as
 typed Python values (``datetime.date`` for date cells, ``float`` for hours), because typed
 cells versus typed text is itself part of what the workbook sends.
+
+Rows are rendered a month at a time, by their positions in the world's frames (see the
+``*_months`` functions): the whole period as text would not fit in memory at national scale
+(ten years of RMS versions are some 18 million rows of 18 strings each).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import pandas as pd
 
 from pipelines.contracts import load_contract
 from generator.dates import dmy_hm, iso_date, iso_seconds, month_end, month_of
-from generator.population import World
+from generator.population import World, column_at as _take
 
 
 def contract_columns(source: str, table: str) -> list[str]:
@@ -26,11 +30,11 @@ def contract_columns(source: str, table: str) -> list[str]:
 def _frame(source: str, table: str, values: dict) -> pd.DataFrame:
     """Order columns as the contract declares them; fail if the two disagree."""
     cols = contract_columns(source, table)
-    missing, extra = set(cols) - set(values), set(values) - set(cols) - {"_month"}
+    missing, extra = set(cols) - set(values), set(values) - set(cols)
     if missing or extra:
         raise ValueError(f"{source}.{table}: generator and contract disagree: "
                          f"missing {sorted(missing)}, unknown {sorted(extra)}")
-    return pd.DataFrame({c: values[c] for c in [*cols, "_month"] if c in values})
+    return pd.DataFrame({c: values[c] for c in cols})
 
 
 def _text(values) -> np.ndarray:
@@ -39,59 +43,65 @@ def _text(values) -> np.ndarray:
     return s.where(s.notna(), "").astype(str).to_numpy(object)
 
 
-def rms_text(world: World) -> pd.DataFrame:
-    """Every record version written inside the window, as RMS text, with its ``_month``."""
+def rms_months(world: World) -> np.ndarray:
+    """Delivery month of each record version (the month it was written in), by position."""
+    return month_of(world.versions["updated_at"].to_numpy())
+
+
+def rms_text(world: World, rows) -> pd.DataFrame:
+    """The record versions at positions ``rows`` of ``world.versions``, as RMS text."""
     v = world.versions
-    v = v[v["updated_at"].to_numpy().astype("datetime64[D]") <= world.last_day]
-    i = v["arrest_idx"].to_numpy()
+    i = _take(v, "arrest_idx", rows)
     a = world.arrests
     p = world.persons
-    pi = a["person_idx"].to_numpy()[i]
-    has_outcome = v["has_outcome"].to_numpy()
-    expunged = v["expunged"].to_numpy()
-    t_exp = a["t_expunge"].to_numpy()[i]
+    pi = _take(a, "person_idx", i)
+    has_outcome = _take(v, "has_outcome", rows)
+    expunged = _take(v, "expunged", rows)
+    t_exp = _take(a, "t_expunge", i)
     values = {
-        "arrest_id": a["arrest_id"].to_numpy()[i],
-        "record_version": v["record_version"].astype(str).to_numpy(object),
-        "updated_at": iso_seconds(v["updated_at"].to_numpy()),
-        "force_code": a["force_code"].to_numpy()[i],
-        "person_id": p["person_id"].to_numpy()[pi],
-        "surname": p["surname"].to_numpy()[pi],
-        "forenames": p["forenames"].to_numpy()[pi],
-        "date_of_birth": iso_date(p["date_of_birth"].to_numpy()[pi]),
-        "sex": p["sex"].to_numpy()[pi],
-        "ethnicity_code": v["ethnicity_code"].to_numpy(),
-        "arrest_datetime": iso_seconds(a["arrest_datetime"].to_numpy()[i]),
-        "offence_code": a["offence_code"].to_numpy()[i],
-        "drug_class": _text(a["drug_class"].to_numpy()[i]),
-        "station_code": a["station_code"].to_numpy()[i],
-        "outcome_code": np.where(has_outcome, _text(a["outcome_code"].to_numpy()[i]), "").astype(object),
-        "outcome_date": np.where(has_outcome, iso_date(a["outcome_date"].to_numpy()[i]), "").astype(object),
+        "arrest_id": world.arrest_ids(i),
+        "record_version": pd.Series(_take(v, "record_version", rows)).astype(str).to_numpy(object),
+        "updated_at": iso_seconds(_take(v, "updated_at", rows)),
+        "force_code": _take(a, "force_code", i),
+        "person_id": world.person_ids(pi),
+        "surname": _take(p, "surname", pi),
+        "forenames": _take(p, "forenames", pi),
+        "date_of_birth": iso_date(_take(p, "date_of_birth", pi)),
+        "sex": _take(p, "sex", pi),
+        "ethnicity_code": _take(v, "ethnicity_code", rows),
+        "arrest_datetime": iso_seconds(_take(a, "arrest_datetime", i)),
+        "offence_code": _take(a, "offence_code", i),
+        "drug_class": _text(_take(a, "drug_class", i)),
+        "station_code": _take(a, "station_code", i),
+        "outcome_code": np.where(has_outcome, _text(_take(a, "outcome_code", i)), "").astype(object),
+        "outcome_date": np.where(has_outcome, iso_date(_take(a, "outcome_date", i)), "").astype(object),
         "record_status": np.where(expunged, "EXPUNGED", "ACTIVE").astype(object),
         "expunged_date": np.where(expunged, iso_date(t_exp), "").astype(object),
-        "_month": month_of(v["updated_at"].to_numpy()),
     }
     return _frame("rms", "arrests", values).reset_index(drop=True)
 
 
-def custody_text(world: World) -> pd.DataFrame:
-    """Every custody record booked in inside the window, as custody text, with ``_month``."""
+def custody_months(world: World) -> np.ndarray:
+    """Delivery month of each custody record (the month it was booked in), by position."""
+    return month_of(world.custody["booked_in"].to_numpy())
+
+
+def custody_text(world: World, rows) -> pd.DataFrame:
+    """The custody records at positions ``rows`` of ``world.custody``, as custody text."""
     c = world.custody
-    c = c[c["booked_in"].to_numpy().astype("datetime64[D]") <= world.last_day]
     yn = lambda b: np.where(b, "Y", "N").astype(object)  # noqa: E731
     values = {
-        "custody_ref": c["custody_ref"].to_numpy(),
-        "arrest_id": c["arrest_id"].to_numpy(),
-        "custody_suite": c["custody_suite"].to_numpy(),
-        "booked_in": dmy_hm(c["booked_in"].to_numpy()),
-        "released": dmy_hm(c["released"].to_numpy()),
-        "gravity_score": c["gravity_score"].astype(str).to_numpy(object),
-        "checkpoint_eligible": yn(c["checkpoint_eligible"].to_numpy()),
-        "ineligible_reason": _text(c["ineligible_reason"].to_numpy()),
-        "checkpoint_offered": yn(c["checkpoint_offered"].to_numpy()),
-        "offer_response": _text(c["offer_response"].to_numpy()),
-        "custody_disposal": c["custody_disposal"].to_numpy(),
-        "_month": month_of(c["booked_in"].to_numpy()),
+        "custody_ref": world.custody_refs(rows),
+        "arrest_id": world.arrest_ids(_take(c, "arrest_idx", rows)),
+        "custody_suite": _take(c, "custody_suite", rows),
+        "booked_in": dmy_hm(_take(c, "booked_in", rows)),
+        "released": dmy_hm(_take(c, "released", rows)),
+        "gravity_score": pd.Series(_take(c, "gravity_score", rows)).astype(str).to_numpy(object),
+        "checkpoint_eligible": yn(_take(c, "checkpoint_eligible", rows)),
+        "ineligible_reason": _text(_take(c, "ineligible_reason", rows)),
+        "checkpoint_offered": yn(_take(c, "checkpoint_offered", rows)),
+        "offer_response": _text(_take(c, "offer_response", rows)),
+        "custody_disposal": _take(c, "custody_disposal", rows),
     }
     return _frame("custody", "custody", values).reset_index(drop=True)
 
@@ -122,15 +132,19 @@ def contracts_snapshot(world: World, month) -> pd.DataFrame:
     return frame
 
 
-def sessions_recorded(world: World, month) -> pd.DataFrame:
-    """The Sessions sheet of ``month``: sessions recorded during it (some dated earlier)."""
+def sessions_months(world: World) -> np.ndarray:
+    """Workbook month of each session (the month it was recorded in), by position."""
+    return month_of(world.sessions["recorded_date"].to_numpy())
+
+
+def sessions_text(world: World, rows) -> pd.DataFrame:
+    """The Sessions sheet rows at positions ``rows`` of ``world.sessions``."""
     s = world.sessions
-    s = s[month_of(s["recorded_date"].to_numpy()) == np.datetime64(month, "M")]
     values = {
-        "contract_ref": s["contract_ref"].to_numpy(),
-        "session_date": _dates(s["session_date"].to_numpy()),
-        "session_type": s["session_type"].to_numpy(),
-        "attendance": s["attendance"].to_numpy(),
-        "hours": s["hours"].to_numpy(dtype=float).astype(object),
+        "contract_ref": _take(s, "contract_ref", rows),
+        "session_date": _dates(_take(s, "session_date", rows)),
+        "session_type": _take(s, "session_type", rows),
+        "attendance": _take(s, "attendance", rows),
+        "hours": _take(s, "hours", rows).astype(float).astype(object),
     }
     return _frame("programme", "sessions", values).reset_index(drop=True)
