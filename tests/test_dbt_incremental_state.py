@@ -6,10 +6,11 @@ import copy
 import json
 
 import duckdb
+import pytest
 
 from pipelines.dbt.incremental import (CHANGES_VARIABLE, IncrementalState, build_variables, definitions_fingerprint,
                                        latest_seen_order, read_state, write_state)
-from pipelines.warehouse.publish import record_analyst_views, views_for_analysts
+from pipelines.warehouse.publish import analyst_view_sql, record_analyst_views, views_for_analysts
 
 
 def model(name: str, checksum: str, sql: str = "", copy_as: str | None = None) -> dict:
@@ -92,3 +93,10 @@ def test_analyst_views_take_the_sql_kept_for_the_same_definitions(tmp_path):
     redefined["nodes"]["model.checkpoint.int_a"]["checksum"]["checksum"] = "a2"
     (target / "manifest.json").write_text(json.dumps(redefined))
     assert views_for_analysts(target, record) == ({}, {("intermediate", "int_changes")})
+
+
+def test_an_unknown_analyst_copy_is_an_error():
+    marked = manifest()
+    marked["nodes"]["model.checkpoint.fct_b"]["config"]["meta"] = {"analyst_copy": "table"}
+    with pytest.raises(ValueError, match="fct_b: table"):
+        analyst_view_sql(marked)

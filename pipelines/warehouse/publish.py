@@ -46,11 +46,18 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+ANALYST_COPIES = ("view", "omit")  # what `meta: {analyst_copy: ...}` may ask of a model
+
+
 def analyst_copies(manifest: dict) -> dict[tuple[str, str], str]:
     """(schema, name) -> ``view`` or ``omit``: the models ``meta: {analyst_copy: ...}`` marks."""
-    return {(node["schema"], node["alias"]): node["config"]["meta"]["analyst_copy"]
-            for node in manifest["nodes"].values()
-            if node["resource_type"] == "model" and node["config"].get("meta", {}).get("analyst_copy")}
+    copies = {(node["schema"], node["alias"]): node["config"]["meta"]["analyst_copy"]
+              for node in manifest["nodes"].values()
+              if node["resource_type"] == "model" and node["config"].get("meta", {}).get("analyst_copy")}
+    unknown = {f"{schema}.{name}: {copy}" for (schema, name), copy in copies.items() if copy not in ANALYST_COPIES}
+    if unknown:
+        raise ValueError(f"analyst_copy must be one of {', '.join(ANALYST_COPIES)}; got {', '.join(sorted(unknown))}")
+    return copies
 
 
 def analyst_view_sql(manifest: dict) -> dict[tuple[str, str], str]:
