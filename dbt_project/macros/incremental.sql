@@ -39,3 +39,15 @@
     {% endif %}
     {{ return(adapter.get_relation(database=target.database, schema='intermediate', identifier=model_name)) }}
 {% endmacro %}
+
+{#- A `where` over a model's rows by the delivery they came from (`delivery_sha256`): taken in
+    since the last complete build, or no longer in force (a re-delivery replaced it). -#}
+{% macro from_deliveries_taken_in_since(since) %}
+    delivery_sha256 in (
+        select sha256 from {{ ref('stg_dq__deliveries') }} where status = 'accepted' and seen_order > {{ since }}
+    )
+{% endmacro %}
+
+{% macro from_deliveries_no_longer_in_force() %}
+    delivery_sha256 not in (select sha256 from {{ ref('stg_dq__deliveries') }} where status = 'accepted')
+{% endmacro %}

@@ -3,27 +3,20 @@
 -- rows came from a delivery no longer in force (replaced since by another version of its
 -- month: its rows are gone from raw, so only the previous build still names them). Empty
 -- when every arrest is rebuilt (macros/incremental.sql).
+-- depends_on: {{ ref('stg_dq__deliveries') }}
 {% set since = changes_since() %}
 {% set previous = previous_build_of('int_arrests__versions') %}
-with deliveries as (
-
-    select * from {{ ref('stg_dq__deliveries') }}
-
-)
-
 {% if since is none %}
 select cast(null as varchar) as arrest_id
 where false
 {% else %}
 select distinct arrest_id
 from {{ ref('stg_rms__arrest_versions') }}
-where delivery_sha256 in (
-    select sha256 from deliveries where status = 'accepted' and seen_order > {{ since }}
-)
+where {{ from_deliveries_taken_in_since(since) }}
 {% if previous is not none %}
 union
 select distinct arrest_id
 from {{ previous }}
-where delivery_sha256 not in (select sha256 from deliveries where status = 'accepted')
+where {{ from_deliveries_no_longer_in_force() }}
 {% endif %}
 {% endif %}

@@ -3,21 +3,10 @@
 -- attributes from its arrest's current state), and those whose rows came from a delivery
 -- no longer in force (a `_vN` re-delivery replaced their month). Empty when every record is
 -- rebuilt (macros/incremental.sql).
+-- depends_on: {{ ref('stg_dq__deliveries') }}
 {% set since = changes_since() %}
 {% set previous = previous_build_of('int_custody_records__chained') %}
-with deliveries as (
-
-    select * from {{ ref('stg_dq__deliveries') }}
-
-),
-
-custody as (
-
-    select * from {{ ref('stg_custody__custody_records') }}
-
-),
-
-changed_arrests as (
+with changed_arrests as (
 
     select * from {{ ref('int_changes__arrests') }}
 
@@ -28,16 +17,14 @@ select cast(null as varchar) as custody_ref
 where false
 {% else %}
 select custody_ref
-from custody
-where delivery_sha256 in (
-    select sha256 from deliveries where status = 'accepted' and seen_order > {{ since }}
-)
+from {{ ref('stg_custody__custody_records') }}
+where {{ from_deliveries_taken_in_since(since) }}
     or arrest_id in (select arrest_id from changed_arrests)
 {% if previous is not none %}
 union
 select custody_ref
 from {{ previous }}
-where delivery_sha256 not in (select sha256 from deliveries where status = 'accepted')
+where {{ from_deliveries_no_longer_in_force() }}
     or arrest_id in (select arrest_id from changed_arrests)
 {% endif %}
 {% endif %}
