@@ -27,6 +27,7 @@ import pytest
 from generator import generate_landing
 from pipelines.paths import DBT_PROJECT_DIR
 from tests.analyst_views import analyst_views_against_build
+from tests.ingest_files import write_rms
 
 MONTHS = ["202501", "202502", "202503", "202504", "202505"]
 KEY = "incremental-test-key-" + "0" * 43
@@ -86,10 +87,8 @@ def rms_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     return rows[0], [row for row in rows[1:] if row]
 
 
-def write_rms(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows([header, *rows])
-    path.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
+def write_rms_rows(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    write_rms(path, [dict(zip(header, row)) for row in rows], header)
 
 
 def arrests_once(generated: Path, header: list[str], month_rows: list[list[str]]) -> list[list[str]]:
@@ -131,14 +130,14 @@ def staged(tmp_path_factory):
     deliver(*month("202501"), *month("202502"))
     runs.append(run_cli(landing, home))
     deliver(*month("202503"), "custody/custody_202502_v2.csv")  # the _v2 a month late
-    write_rms(landing / "rms/arrests_202501_v2.csv", header, [r for r in january if r[0] not in withdrawn])
+    write_rms_rows(landing / "rms/arrests_202501_v2.csv", header, [r for r in january if r[0] not in withdrawn])
     runs.append(run_cli(landing, home))
     before_last = root / "before_last"
     shutil.copytree(home, before_last)
     april_header, april = rms_rows(generated / "rms/arrests_202504.csv")
     assert april_header == header
     deliver(*month("202504"), *month("202505"))
-    write_rms(landing / "rms/arrests_202504.csv", header, [*april, later])
+    write_rms_rows(landing / "rms/arrests_202504.csv", header, [*april, later])
     runs.append(run_cli(landing, home))
     return {"root": root, "landing": landing, "home": home, "runs": runs, "before_last": before_last,
             "withdrawn": withdrawn, "moved": moved[0]}

@@ -25,11 +25,14 @@
     {% endif %}
 {% endmacro %}
 
-{#- `where` of a key-incremental model's input: only the changed keys, when that is all it rebuilds. -#}
-{% macro only_changed_keys(key, changes) %}
-    {% if builds_changed_keys_only() %}
-        where {{ key }} in (select {{ key }} from {{ changes }})
-    {% endif %}
+{#- The condition on a key-incremental model's input: the changed keys, when that is all it
+    rebuilds, else every key. -#}
+{% macro is_changed_key(key, changes) %}
+    {%- if builds_changed_keys_only() -%}
+        {{ key }} in (select {{ key }} from {{ changes }})
+    {%- else -%}
+        true
+    {%- endif -%}
 {% endmacro %}
 
 {#- The relation a model built in an earlier run, or none: what its changes model compares with. -#}

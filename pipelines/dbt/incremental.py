@@ -54,10 +54,15 @@ def read_state(path: Path) -> IncrementalState | None:
     return IncrementalState(**json.loads(path.read_text(encoding="utf-8")))
 
 
-def write_state(path: Path, state: IncrementalState) -> None:
+def write_record(path: Path, record: dict) -> None:
+    """Write a JSON record whole or not at all (a rename over the old one)."""
     staging = path.with_name(path.name + ".incoming")
-    staging.write_text(json.dumps(asdict(state)), encoding="utf-8")
+    staging.write_text(json.dumps(record), encoding="utf-8")
     staging.replace(path)
+
+
+def write_state(path: Path, state: IncrementalState) -> None:
+    write_record(path, asdict(state))
 
 
 def latest_seen_order(build_db: Path) -> int:

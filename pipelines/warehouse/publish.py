@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.dbt.incremental import definitions_fingerprint
+from pipelines.dbt.incremental import definitions_fingerprint, write_record
 from pipelines.settings import Home, connect_writer, duckdb_config
 
 
@@ -74,9 +74,7 @@ def record_analyst_views(manifest: dict, record: Path) -> None:
     """Keep the views' SQL of a build that rebuilt every key, for the builds that follow
     (``pipelines/dbt/definitions.py`` calls this after such a build)."""
     views = [{"schema": schema, "name": name, "sql": sql} for (schema, name), sql in analyst_view_sql(manifest).items()]
-    staging = record.with_name(record.name + ".incoming")
-    staging.write_text(json.dumps({"definitions": definitions_fingerprint(manifest), "views": views}), encoding="utf-8")
-    staging.replace(record)
+    write_record(record, {"definitions": definitions_fingerprint(manifest), "views": views})
 
 
 def views_for_analysts(dbt_target: Path, record: Path) -> tuple[dict[tuple[str, str], str], set[tuple[str, str]]]:

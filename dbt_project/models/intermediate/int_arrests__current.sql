@@ -9,7 +9,7 @@
 with versions as (
 
     select * from {{ ref('stg_rms__arrest_versions') }}
-    {{ only_changed_keys('arrest_id', ref('int_changes__arrests')) }}
+    where {{ is_changed_key('arrest_id', ref('int_changes__arrests')) }}
 
 ),
 

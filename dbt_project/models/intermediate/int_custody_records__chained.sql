@@ -8,7 +8,7 @@
 with custody as (
 
     select * from {{ ref('stg_custody__custody_records') }}
-    {{ only_changed_keys('custody_ref', ref('int_changes__custody_records')) }}
+    where {{ is_changed_key('custody_ref', ref('int_changes__custody_records')) }}
 
 ),
 

@@ -34,4 +34,4 @@ select
     cast(delivery_version as integer)          as delivery_version,
     cast(file_name as varchar)                 as file_name
 from {{ ref('int_arrests__current') }}
-{{ only_changed_keys('arrest_id', ref('int_changes__arrests')) }}
+where {{ is_changed_key('arrest_id', ref('int_changes__arrests')) }}

@@ -30,6 +30,4 @@ select
     cast(file_name as varchar)                                  as file_name
 from {{ ref('int_custody_records__chained') }}
 where is_chain_complete
-{% if builds_changed_keys_only() %}
-    and custody_ref in (select custody_ref from {{ ref('int_changes__custody_records') }})
-{% endif %}
+    and {{ is_changed_key('custody_ref', ref('int_changes__custody_records')) }}
