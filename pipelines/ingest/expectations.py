@@ -86,8 +86,15 @@ def gate_frame(table: Table, to_load: pd.DataFrame) -> pd.DataFrame:
     """The typed, non-personal columns of the rows about to load, as GX should see them.
 
     Dates stay datetime64 (NaT is null to GX): boxing them as Python objects cost more than
-    the validation itself on a national month, and GX's results are the same."""
-    return to_load[[c.name for c in table.columns if not c.pii]]
+    the validation itself on a national month, and GX's results are the same. Columns held to
+    a code list or Y/N are categorical: their values, nulls and GX's results are the same, and
+    GX's set and regex checks then work on the few distinct values (40% of the gate's time on
+    a national month)."""
+    frame = to_load[[c.name for c in table.columns if not c.pii]].copy()
+    for column in table.columns:
+        if not column.pii and (column.codes or column.type == "flag"):
+            frame[column.name] = frame[column.name].astype("category")
+    return frame
 
 
 def validate_with_gx(suite: dict, frame: pd.DataFrame) -> list[ExpectationResult]:
@@ -107,7 +114,9 @@ def validate_with_gx(suite: dict, frame: pd.DataFrame) -> list[ExpectationResult
     for expectation in suite["expectations"]:
         gx_suite.add_expectation_configuration(
             ExpectationConfiguration(type=expectation["type"], kwargs=expectation["kwargs"]))
-    validation = batch.validate(gx_suite)
+    # BASIC still counts the unexpected values; the default (SUMMARY) also tallies them by
+    # value, which the gate does not keep and which cost a third of its fixed time.
+    validation = batch.validate(gx_suite, result_format="BASIC")
     results = []
     for result in validation.results:
         config = result.expectation_config

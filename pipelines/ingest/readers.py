@@ -46,16 +46,15 @@ class RawSheet:
         return [row for row in self.rows if len(row.fields) != width]
 
     @functools.cached_property
-    def well_formed(self) -> tuple[list[int], list[list[str]]]:
-        """(row numbers, one list of texts per header position) of the rows as wide as the
+    def well_formed(self) -> tuple[list[int], list[tuple[str, ...]]]:
+        """(row numbers, one tuple of texts per header position) of the rows as wide as the
         header: columns, for the validator's and the screens' set-based work. Asked for once
         the reader has finished the sheet."""
         width = len(self.header)
         rows = [row for row in self.rows if len(row.fields) == width]
         if not rows:
-            return [], [[] for _ in range(width)]
-        fields = [row.fields for row in rows]
-        return [row.row_number for row in rows], [[f[i] for f in fields] for i in range(width)]
+            return [], [() for _ in range(width)]
+        return [row.row_number for row in rows], list(zip(*(row.fields for row in rows)))
 
     def raw_text_of(self, row_number: int) -> str:
         """The raw text of the row read at ``row_number`` (rows are in file order)."""

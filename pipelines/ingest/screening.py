@@ -54,35 +54,35 @@ def personal_text(value: str) -> str:
     return " ".join(value.split()).casefold()
 
 
-def _digests(key: bytes, values: list[str]) -> list[str]:
-    """The digest of each value's personal text, each distinct value folded and each distinct
-    text hashed once (names and dates of birth repeat across a national month)."""
-    text_of = {value: personal_text(value) for value in dict.fromkeys(values)}
-    distinct = list(dict.fromkeys(text_of.values()))
+def _digest_of(key: bytes, values: set[str]) -> dict[str, str]:
+    """Each distinct value's digest of its personal text, each distinct text hashed once
+    (names, dates of birth and references repeat across a national month)."""
+    text_of = {value: personal_text(value) for value in values}
+    distinct = sorted(set(text_of.values()))
     digest_of = dict(zip(distinct, keyed_digests(key, distinct)))
-    return [digest_of[text_of[value]] for value in values]
+    return {value: digest_of[text] for value, text in text_of.items()}
 
 
-def _values(sheet: RawSheet, columns: list[Column]) -> list[tuple[int, Column, str]]:
-    """(row_number, column, value) of the sheet's well-formed rows, for the given columns,
-    column by column.
+def _column_values(sheet: RawSheet, column: Column) -> tuple[list[int], tuple[str, ...]]:
+    """(row numbers, values) of a column over the sheet's well-formed rows.
 
     Rows with too many or too few fields are left out: their fields may be shifted, and a
     code shifted into a personal column must not become a "personal value".
     """
     row_numbers, texts = sheet.well_formed
-    found = []
-    for column in columns:
-        values = texts[sheet.header.index(column.name)]
-        found += [(n, column, v) for n, v in zip(row_numbers, values) if v and not v.isspace()]
-    return found
+    return row_numbers, texts[sheet.header.index(column.name)]
+
+
+def _distinct_values(sheet: RawSheet, column: Column) -> set[str]:
+    """The column's distinct values that hold something other than spaces."""
+    return {value for value in set(_column_values(sheet, column)[1]) if value and not value.isspace()}
 
 
 def remember_personal_values(restricted: duckdb.DuckDBPyConnection, sheet: RawSheet, table: Table,
                              key: bytes) -> None:
     """Add the digests of the sheet's personal (``pii``) values to the restricted store."""
-    columns = [c for c in table.columns if c.pii]
-    digests = set(_digests(key, [value for _, _, value in _values(sheet, columns)]))
+    values = set().union(*(_distinct_values(sheet, c) for c in table.columns if c.pii))
+    digests = set(_digest_of(key, values).values())
     if not digests:
         return
     restricted.execute(PERSONAL_VALUES_DDL)
@@ -99,27 +99,31 @@ def remember_personal_values(restricted: duckdb.DuckDBPyConnection, sheet: RawSh
 
 def known_value_flags(restricted: duckdb.DuckDBPyConnection, sheet: RawSheet, table: Table,
                       key: bytes) -> dict[int, list[Reason]]:
-    """Row number -> reasons, for values of known-value-screened columns seen as personal values."""
+    """Row number -> reasons, for values of known-value-screened columns seen as personal values.
+
+    Each distinct value is digested and looked up once; only the rows holding a value found
+    are then visited."""
     screens = load_screens()
     screened = {c.name: next(screens[n] for n in c.screens if screens[n].known_values)
                 for c in table.columns if any(screens[n].known_values for n in c.screens)}
-    columns = [c for c in table.columns if c.name in screened]
-    found = list(_values(sheet, columns))
-    records = [(row_number, column.name, digest) for (row_number, column, _), digest
-               in zip(found, _digests(key, [value for _, _, value in found]))]
-    if not records:
+    digest_by_column = {name: _digest_of(key, _distinct_values(sheet, table.column(name))) for name in screened}
+    digests = sorted(set().union(*(d.values() for d in digest_by_column.values())))
+    if not digests:
         return {}
     restricted.execute(PERSONAL_VALUES_DDL)
-    restricted.register("screened_values", pd.DataFrame(records, columns=["row_number", "column_name", "digest"]))
+    restricted.register("screened_digests", pd.DataFrame({"digest": digests}))
     try:
-        hits = restricted.execute("""
-            SELECT row_number, column_name FROM screened_values
-            WHERE digest IN (SELECT digest FROM personal_values)
-            ORDER BY row_number, column_name
-        """).fetchall()
+        known = {digest for (digest,) in restricted.execute(
+            "SELECT digest FROM screened_digests WHERE digest IN (SELECT digest FROM personal_values)").fetchall()}
     finally:
-        restricted.unregister("screened_values")
+        restricted.unregister("screened_digests")
+    hits = []
+    for name, digest_of in digest_by_column.items():
+        found = {value for value, digest in digest_of.items() if digest in known}
+        if found:
+            row_numbers, values = _column_values(sheet, table.column(name))
+            hits += [(n, name) for n, value in zip(row_numbers, values) if value in found]
     flags: dict[int, list[Reason]] = {}
-    for row_number, name in hits:
-        flags.setdefault(int(row_number), []).append(screen_reason(table.column(name), screened[name]))
+    for row_number, name in sorted(hits):
+        flags.setdefault(row_number, []).append(screen_reason(table.column(name), screened[name]))
     return flags
