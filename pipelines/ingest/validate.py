@@ -18,7 +18,7 @@ import pandas as pd
 
 from pipelines.contracts import Column, Table, seed_values
 from pipelines.dq import Reason, ReasonKind
-from pipelines.ingest.digests import digest_parameters, keyed_digest_sql, keyed_digests
+from pipelines.ingest.digests import keyed_digests
 from pipelines.ingest.readers import DeliveryRejected, RawSheet
 from pipelines.ingest.screening import screen_checks
 
@@ -150,14 +150,9 @@ def _failed_sql(checks: list[tuple[str, Reason]], offset: int = 0) -> str:
     return f"list_filter([{', '.join(cases) or 'NULL::INTEGER'}], lambda x: x IS NOT NULL)"
 
 
-ROW_DIGEST_KEY = "row_key"  # the name of the row-digest key's parameters in the validation query
-
-
 def validation_query(table: Table, month: str) -> str:
     """One SELECT turning the registered text rows ``incoming`` into typed rows with the
-    positions (in ``sheet_checks``' column checks then rule checks) of the checks they fail,
-    and each row's digest: the keyed digest of its canonical text, computed by DuckDB over
-    the whole sheet (the key's parameters: ``digest_parameters(key, ROW_DIGEST_KEY)``)."""
+    positions (in ``sheet_checks``' column checks then rule checks) of the checks they fail."""
     norm = ", ".join(f"{normalise_sql(c)} AS {_q(c.name)}" for c in table.columns)
     typed = ", ".join(f"{typed_sql(c)} AS {_q(c.name)}" for c in table.columns)
     text = ", ".join(f"{_q(c.name)} AS {_q('n__' + c.name)}" for c in table.columns)
@@ -176,7 +171,7 @@ def validation_query(table: Table, month: str) -> str:
         t AS (SELECT row_number, {typed}, {text} FROM normalised),
         checked AS (SELECT *, {_failed_sql(column_checks_)} AS column_reasons FROM t)
         SELECT *{derived},
-            {keyed_digest_sql(canon, ROW_DIGEST_KEY)} AS row_digest,
+            {canon} AS canonical_row,
             {key} AS key_text,
             CASE WHEN len(column_reasons) = 0
                  THEN {_failed_sql(rule_checks, len(column_checks_))}
@@ -244,12 +239,11 @@ def validate_sheet(
         # Kept in the in-memory database: the lists of failed checks are fetched only for the
         # few rows that have any (turning every row's empty lists into Python cost more than
         # the query).
-        con.execute(f"CREATE OR REPLACE TEMP TABLE checked_rows AS {validation_query(table, month)}",
-                    digest_parameters(secret, ROW_DIGEST_KEY))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE checked_rows AS {validation_query(table, month)}")
     finally:
         con.unregister("incoming")
     try:
-        # The normalised texts served the checks and the row digest: Python needs neither.
+        # The normalised texts served the checks and the canonical row: Python needs neither.
         normalised = ", ".join(_q("n__" + name) for name in names)
         checked = con.execute(f"SELECT * EXCLUDE (column_reasons, rule_reasons, {normalised}) FROM checked_rows "
                               "ORDER BY row_number").df()
@@ -274,8 +268,8 @@ def validate_sheet(
     for position, n in zip(positions, failing_numbers):
         c, u = failed_reasons.get(n, ((), ()))
         reasons[int(position)] = [checks[i] for i in c] + flagged.get(n, []) + [checks[i] for i in u]
-    # Equal digests are equal canonical rows: the digest stands for the row in every comparison.
-    duplicate = checked["row_digest"].duplicated(keep="first")
+    checked["row_digest"] = keyed_digests(secret, checked["canonical_row"].tolist())
+    duplicate = checked["canonical_row"].duplicated(keep="first")
 
     rule = table.earlier_delivery_key_rule
     earlier = history(checked["key_text"]) if history and rule else {}
@@ -287,7 +281,7 @@ def validate_sheet(
     remaining = ~duplicate
     has_key = ~checked["key_text"].str.contains(NULL_MARK, regex=False)
     candidates = remaining & has_key
-    distinct = checked[candidates].groupby("key_text")["row_digest"].transform("nunique")
+    distinct = checked[candidates].groupby("key_text")["canonical_row"].transform("nunique")
     conflicting = pd.Series(False, index=checked.index)
     conflicting[distinct.index] = distinct > 1
     key_label = ", ".join(table.key)
