@@ -12,6 +12,8 @@ import io
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipelines.contracts import load_contract
 from pipelines.ingest import readers
@@ -79,3 +81,33 @@ def test_a_date_styled_negative_number_is_read_as_openpyxl_reads_it():
     with pytest.raises(readers._CalamineDiffers):
         readers._read_xlsx_calamine(data, PROGRAMME, LIMITS)
     assert readers.read_xlsx(data, PROGRAMME)[0].rows[0].fields[2] == "1899-12-25"
+
+
+_CELLS = st.one_of(
+    st.just(""), st.sampled_from([" ", "\t", " x ", "CP-000001", "Zoë", "1", "1.0"]), st.text(max_size=4),
+    st.floats(allow_nan=False, allow_infinity=False), st.integers(-3, 3).map(float), st.booleans(),
+    st.dates(min_value=dt.date(1900, 1, 1)), st.datetimes(min_value=dt.datetime(1900, 1, 1)),
+    st.just(dt.datetime(2026, 1, 5)), st.just(dt.time(9, 30)))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.integers(1, 4).flatmap(lambda width: st.tuples(
+    st.lists(_CELLS.filter(lambda v: v != ""), min_size=width, max_size=width),
+    st.lists(st.lists(_CELLS, min_size=width, max_size=width), max_size=8))))
+def test_a_sheet_turned_into_text_by_columns_is_the_sheet_turned_into_text_by_rows(header_and_rows):
+    """The column-wise fast path for calamine's dense grids gives exactly the header, rows,
+    numbers and raw texts of the cell-by-cell reading (or fails the same way)."""
+    header, rows = header_and_rows
+    grid = [header, *rows]
+    table = PROGRAMME.tables[0]
+
+    def read(how):
+        try:
+            return _as_tuples([how()])
+        except Exception as error:  # noqa: BLE001 - the kind of failure is what is compared
+            return type(error)
+
+    by_columns = read(lambda: readers._sheet_from_columns(grid, table, LIMITS))
+    by_rows = read(lambda: readers._sheet_from_rows(grid[0], iter(grid[1:]), table, LIMITS, "",
+                                                    readers._grid_cell_text))
+    assert by_columns == by_rows

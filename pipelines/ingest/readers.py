@@ -245,8 +245,38 @@ def _grid_cell_text(value) -> str:
 def _sheet_from_grid(grid: list[list], table, limits: Limits) -> RawSheet:
     """A worksheet read by calamine (a dense grid from A1, empty cells as '') as header and rows,
     exactly as ``_read_sheet`` makes them from openpyxl's."""
+    if (grid and grid[0] and grid[0][-1] != "" and len(grid) <= limits.max_sheet_rows
+            and set(map(len, grid)) == {len(grid[0])}):
+        # The usual sheet: nothing right of the header. Its cells are turned into text a
+        # column at a time (a column of text cells is kept as it is), not cell by cell.
+        return _sheet_from_columns(grid, table, limits)
     return _sheet_from_rows(grid[0] if grid else None, itertools.islice(grid, 1, None), table, limits,
                             "", _grid_cell_text)
+
+
+def _column_texts(cells: tuple) -> tuple[str, ...]:
+    """``_grid_cell_text`` of each cell: a column of text as it is; otherwise each distinct
+    (type, value) turned into text once (a column of dates holds a few hundred days), keyed by
+    type too so that True and 1.0, equal in Python, keep their own texts."""
+    if set(map(type, cells)) <= {str}:
+        return cells
+    typed = list(zip(map(type, cells), cells))
+    text_of = {pair: _grid_cell_text(pair[1]) for pair in set(typed)}
+    return tuple(map(text_of.__getitem__, typed))
+
+
+def _sheet_from_columns(grid: list[list], table, limits: Limits) -> RawSheet:
+    """``_sheet_from_rows`` of a dense grid whose header fills its width: the same header and
+    rows, each cell's text made by ``_grid_cell_text``, wholly empty rows skipped."""
+    width = len(grid[0])
+    _check_width(width, f"sheet '{table.sheet}' header", limits)
+    sheet = RawSheet(table.name, [_grid_cell_text(v).strip().lower() for v in grid[0]])
+    columns = [_column_texts(column) for column in zip(*itertools.islice(grid, 1, None))]
+    for offset, texts in enumerate(zip(*columns), start=2):
+        raw = "\t".join(texts)
+        if raw.strip():  # tabs are blank too: only a row with something in a cell is a row
+            sheet.rows.append(RawRow(offset, list(texts), raw))
+    return sheet
 
 
 def _read_xlsx_calamine(data: bytes, contract: SourceContract, limits: Limits) -> list[RawSheet]:

@@ -316,10 +316,11 @@ def validate_sheet(
 def pseudonymise(secret: bytes, values: pd.Series) -> list[str | None]:
     """Keyed, irreversible pseudonym per person identifier (HMAC-SHA256, 32 hex characters)."""
     present = values.notna().to_numpy()
+    items = values.to_numpy(dtype=object)
     # A person's identifier repeats (versions, re-arrests): each distinct one is hashed once.
-    distinct = list(dict.fromkeys(str(v) for v in values[present]))
+    distinct = list(dict.fromkeys(str(v) for v in items[present]))
     pseudonym_of = {v: d[:32] for v, d in zip(distinct, keyed_digests(secret, ("person:" + v for v in distinct)))}
-    return [pseudonym_of[str(v)] if here else None for v, here in zip(values, present)]
+    return [pseudonym_of[str(v)] if here else None for v, here in zip(items, present)]
 
 
 def rows_for_warehouse(outcome: SheetOutcome, secret: bytes) -> pd.DataFrame:
