@@ -207,6 +207,9 @@ def check_header(sheet: RawSheet, table: Table) -> list[str]:
     return [h for h in sheet.header if h and h not in known]
 
 
+RULES_AGAINST_EARLIER_DELIVERIES = ("immutable_version", "correction", "owned_by_month")
+
+
 def validate_sheet(
     sheet: RawSheet,
     table: Table,
@@ -272,7 +275,9 @@ def validate_sheet(
     duplicate = checked["canonical_row"].duplicated(keep="first")
 
     rule = table.earlier_delivery_key_rule
-    earlier = history(checked["key_text"]) if history and rule else {}
+    # A snapshot's keys are expected again every month: only the other rules compare a row
+    # with what earlier deliveries loaded (looking them up costs a scan of every snapshot).
+    earlier = history(checked["key_text"]) if history and rule in RULES_AGAINST_EARLIER_DELIVERIES else {}
     in_earlier = checked["key_text"].map(earlier)
     if rule in ("immutable_version", "correction"):
         # Equal to a row already loaded from another month's delivery: a duplicate, before
