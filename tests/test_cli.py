@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 from pipelines.ingest.expectations import all_suite_definitions
 from pipelines.paths import EXPECTATIONS_DIR
-
-
-def cli(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHECKPOINT_")}
-    env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=300)
+from tests.cli_process import cli_env, run_cli
 
 
 def test_run_refuses_to_start_without_a_pseudonym_key(tmp_path):
     (tmp_path / "landing").mkdir()
-    result = cli("run", "--landing", str(tmp_path / "landing"), "--home", str(tmp_path / "home"))
+    result = run_cli("run", "--landing", str(tmp_path / "landing"), "--home", str(tmp_path / "home"))
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "CHECKPOINT_PSEUDONYM_KEY" in result.stderr
     assert not (tmp_path / "home").exists()
@@ -29,11 +20,11 @@ def test_run_refuses_to_start_without_a_pseudonym_key(tmp_path):
 def test_run_rejects_an_empty_key_file_and_a_missing_landing_folder(tmp_path):
     key = tmp_path / "key"
     key.write_text("")
-    result = cli("run", "--landing", str(tmp_path), "--home", str(tmp_path / "h"),
-                 env_extra={"CHECKPOINT_PSEUDONYM_KEY_FILE": str(key)})
+    result = run_cli("run", "--landing", str(tmp_path), "--home", str(tmp_path / "h"),
+                     env=cli_env(CHECKPOINT_PSEUDONYM_KEY_FILE=str(key)))
     assert result.returncode == 1 and "is empty" in result.stderr
-    result = cli("run", "--landing", str(tmp_path / "nowhere"), "--home", str(tmp_path / "h"),
-                 env_extra={"CHECKPOINT_PSEUDONYM_KEY": "0123456789abcdef" * 4})
+    result = run_cli("run", "--landing", str(tmp_path / "nowhere"), "--home", str(tmp_path / "h"),
+                     env=cli_env(CHECKPOINT_PSEUDONYM_KEY="0123456789abcdef" * 4))
     assert result.returncode == 1
     assert result.stderr.strip() == (f"checkpoint-warehouse: landing folder {tmp_path / 'nowhere'} is missing or "
                                      "unreadable: give --landing the folder the deliveries arrive in")

@@ -13,9 +13,6 @@ import email
 import email.policy
 import hashlib
 import json
-import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -24,17 +21,12 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.analyst_views import analyst_views_against_build
+from tests.cli_process import cli_env, run_cli
 from tests.independent import build_landing, expected_measures, measures_csv_text, published_cells, revisions
 from tests.receivers import Receiver, SmtpCapture, free_port
 
 pytestmark = pytest.mark.slow
 TODAY = "2026-12-15"  # after 2026-11's deadline: months missing by then are late
-
-
-def run_cli(landing: Path, home: Path, env: dict, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "run", "--landing", str(landing), "--home", str(home), *extra],
-        env=env, capture_output=True, text=True, timeout=900)
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
@@ -78,20 +70,19 @@ def pipeline(tmp_path_factory):
     smtp.start()
     webhook = Receiver()
     threading.Thread(target=webhook.serve_forever, daemon=True).start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHECKPOINT_", "DAGSTER_"))}
-    env.update({
-        "CHECKPOINT_PSEUDONYM_KEY": "e2e-secret-key-" + "0" * 48, "CHECKPOINT_TODAY": TODAY,
-        "CHECKPOINT_SMTP_URL": f"smtp://127.0.0.1:{smtp.port}",
-        "CHECKPOINT_ALERT_FROM": "warehouse@checkpoint.example",
-        "CHECKPOINT_ALERT_TO": "data-admins@checkpoint.example",
-        "CHECKPOINT_ALERT_WEBHOOK_URL": webhook.url,
-    })
+    env = cli_env(
+        CHECKPOINT_PSEUDONYM_KEY="e2e-secret-key-" + "0" * 48, CHECKPOINT_TODAY=TODAY,
+        CHECKPOINT_SMTP_URL=f"smtp://127.0.0.1:{smtp.port}",
+        CHECKPOINT_ALERT_FROM="warehouse@checkpoint.example",
+        CHECKPOINT_ALERT_TO="data-admins@checkpoint.example",
+        CHECKPOINT_ALERT_WEBHOOK_URL=webhook.url,
+    )
     stages = {}
     try:
         def stage(name, expected, *extra):
             sent, posted = len(capture.messages), len(webhook.posts)
             before = tree_digest(home) if home.exists() else {}
-            result = run_cli(landing, home, env, *extra)
+            result = run_cli("run", "--landing", str(landing), "--home", str(home), *extra, env=env)
             stages[name] = Stage(expected, result, capture.messages[sent:], webhook.posts[posted:])
             stages[name].before = before
             stages[name].after = tree_digest(home)

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 import resource
 import signal
 import sqlite3
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from pipelines.cli.failure import NEARLY_FULL_BYTES, causes, keep_traceback, what_failed
+from tests.cli_process import cli_env, run_cli
 from tests.ingest_files import TEST_KEY, rms_row, write_rms
 
 PLANTED = "Smithson-1957-03-02"  # a value an exception might quote: never in the line or the alert
@@ -81,11 +80,10 @@ def test_the_traceback_goes_where_it_can_be_written(tmp_path):
 # ---- through the real CLI ------------------------------------------------------------------
 
 def cli_run(landing: Path, home: Path, webhook: str, preexec=None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHECKPOINT_", "DAGSTER_"))}
-    env.update({"CHECKPOINT_PSEUDONYM_KEY": TEST_KEY, "CHECKPOINT_TODAY": "2026-11-20",
-                "CHECKPOINT_ALERT_WEBHOOK_URL": webhook, "CHECKPOINT_ALERT_DEADLINE_SECONDS": "20"})
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--landing", str(landing), "--home", str(home)],
-                          capture_output=True, text=True, env=env, timeout=900, preexec_fn=preexec)
+    """`checkpoint-warehouse run` alerting ``webhook``; ``preexec`` runs in the child before it starts."""
+    env = cli_env(CHECKPOINT_PSEUDONYM_KEY=TEST_KEY, CHECKPOINT_TODAY="2026-11-20",
+                  CHECKPOINT_ALERT_WEBHOOK_URL=webhook, CHECKPOINT_ALERT_DEADLINE_SECONDS="20")
+    return run_cli("run", "--landing", str(landing), "--home", str(home), env=env, preexec_fn=preexec)
 
 
 def assert_one_line_and_an_alert(result, receiver, expected: str) -> Path:

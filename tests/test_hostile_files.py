@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from pipelines.ingest.load import ingest_landing
 from pipelines.ingest.readers import DeliveryRejected, RawSheet, check_workbook_archive, read_delivery
 from pipelines.ingest.validate import check_header
 from pipelines.settings import Home
+from tests.cli_process import cli_env, run_cli
 from tests.hostile_files import (
     SECRET,
     bad_shared_string_index,
@@ -212,11 +211,9 @@ def test_a_poisoned_landing_gives_every_file_a_fate_and_loads_the_rest(tmp_path)
 def test_the_cli_run_survives_the_poisoned_landing_and_writes_no_cell_text(tmp_path):
     landing, home = tmp_path / "landing", tmp_path / "home"
     expected = hostile_landing(landing, tmp_path / "outside")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHECKPOINT_", "DAGSTER_"))}
-    env.update({"CHECKPOINT_PSEUDONYM_KEY": "hostile-files-key-0123456789abcdef", "CHECKPOINT_TODAY": "2026-12-15"})
-    result = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "run", "--landing", str(landing), "--home", str(home)],
-        env=env, capture_output=True, text=True, timeout=900)
+    result = run_cli("run", "--landing", str(landing), "--home", str(home),
+                     env=cli_env(CHECKPOINT_PSEUDONYM_KEY="hostile-files-key-0123456789abcdef",
+                                 CHECKPOINT_TODAY="2026-12-15"))
     assert result.returncode == 2, result.stderr[-3000:]
     # (Dagster's own event log also goes to stderr; making that one line is another item of issue 9.)
     assert result.stderr.strip().splitlines()[-1].startswith("checkpoint-warehouse: delivery rejected: ")

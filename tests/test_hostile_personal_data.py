@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import random
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +21,7 @@ from pipelines.contracts import Column, all_contracts, load_contract
 from generator import generate_landing
 from pipelines.paths import CONTRACTS_DIR, SEEDS_DIR
 from pipelines.settings import Home
+from tests.cli_process import cli_env, run_cli
 
 pytestmark = pytest.mark.slow
 KINDS = ("surname", "forenames", "person_id", "date_of_birth")
@@ -173,11 +171,9 @@ def planted_run(tmp_path_factory):
     landing, home = root / "landing", root / "home"
     generate_landing(landing, start="2026-01", months=2, scale="durham", seed=3, faults=False)
     plants = plant_personal_values(landing)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHECKPOINT_", "DAGSTER_"))}
-    env.update({"CHECKPOINT_PSEUDONYM_KEY": "planted-personal-data-key-0123456789", "CHECKPOINT_TODAY": "2026-03-15"})
-    result = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "run", "--landing", str(landing), "--home", str(home)],
-        env=env, capture_output=True, text=True, timeout=900)
+    result = run_cli("run", "--landing", str(landing), "--home", str(home),
+                     env=cli_env(CHECKPOINT_PSEUDONYM_KEY="planted-personal-data-key-0123456789",
+                                 CHECKPOINT_TODAY="2026-03-15"))
     return plants, result, home
 
 

@@ -27,17 +27,17 @@ import pytest
 from generator import generate_landing
 from pipelines.paths import DBT_PROJECT_DIR
 from tests.analyst_views import analyst_views_against_build
+from tests.cli_process import cli_env, run_cli
 from tests.ingest_files import write_rms
 
 MONTHS = ["202501", "202502", "202503", "202504", "202505"]
 KEY = "incremental-test-key-" + "0" * 43
 
 
-def run_cli(landing: Path, home: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHECKPOINT_", "DAGSTER_"))}
-    env.update({"CHECKPOINT_PSEUDONYM_KEY": KEY, "CHECKPOINT_TODAY": "2025-06-20"})
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", "run", "--landing", str(landing), "--home", str(home)],
-                          env=env, capture_output=True, text=True, timeout=900)
+def run_pipeline(landing: Path, home: Path) -> subprocess.CompletedProcess:
+    """`checkpoint-warehouse run` with this file's key, on a day after the last month's deliveries."""
+    return run_cli("run", "--landing", str(landing), "--home", str(home),
+                   env=cli_env(CHECKPOINT_PSEUDONYM_KEY=KEY, CHECKPOINT_TODAY="2025-06-20"))
 
 
 def rebuilt_from_scratch(build_db: Path, folder: Path) -> Path:
@@ -128,17 +128,17 @@ def staged(tmp_path_factory):
 
     runs = []
     deliver(*month("202501"), *month("202502"))
-    runs.append(run_cli(landing, home))
+    runs.append(run_pipeline(landing, home))
     deliver(*month("202503"), "custody/custody_202502_v2.csv")  # the _v2 a month late
     write_rms_rows(landing / "rms/arrests_202501_v2.csv", header, [r for r in january if r[0] not in withdrawn])
-    runs.append(run_cli(landing, home))
+    runs.append(run_pipeline(landing, home))
     before_last = root / "before_last"
     shutil.copytree(home, before_last)
     april_header, april = rms_rows(generated / "rms/arrests_202504.csv")
     assert april_header == header
     deliver(*month("202504"), *month("202505"))
     write_rms_rows(landing / "rms/arrests_202504.csv", header, [*april, later])
-    runs.append(run_cli(landing, home))
+    runs.append(run_pipeline(landing, home))
     return {"root": root, "landing": landing, "home": home, "runs": runs, "before_last": before_last,
             "withdrawn": withdrawn, "moved": moved[0]}
 
@@ -176,7 +176,7 @@ def test_the_comparison_fails_when_a_build_skips_changed_keys(staged, tmp_path):
     state = json.loads(state_file.read_text())
     state["built_through_seen_order"] += 1000  # as if April's and May's deliveries were built already
     state_file.write_text(json.dumps(state))
-    result = run_cli(staged["landing"], planted)
+    result = run_pipeline(staged["landing"], planted)
     assert result.returncode in (0, 2), result.stdout[-2000:]
     build_db = planted / "state/build/warehouse.duckdb"
     differences = model_differences(build_db, rebuilt_from_scratch(build_db, tmp_path / "full"))

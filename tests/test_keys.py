@@ -14,7 +14,6 @@ import os
 import secrets
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -22,6 +21,7 @@ import pytest
 
 from pipelines.keys import KeyRecord, check_key, fingerprint, fingerprint_path, home_key, write_record
 from pipelines.settings import ConfigurationError, Home, pseudonym_key
+from tests.cli_process import cli_env, one_line, run_cli
 from tests.ingest_files import rms_row, write_rms
 
 
@@ -35,16 +35,9 @@ def key_file(folder: Path, name: str = "key", text: str | None = None, mode: int
     return path
 
 
-def cli(*args: str, env_extra: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHECKPOINT_", "DAGSTER_"))}
-    env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=timeout, preexec_fn=lambda: os.umask(0o022))
-
-
-def one_line(result: subprocess.CompletedProcess) -> str:
-    assert result.stderr.strip() and result.stderr.strip().count("\n") == 0, result.stderr
-    return result.stderr.strip()
+def cli(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    """The CLI started with umask 022: what it writes must be owner-only all the same."""
+    return run_cli(*args, env=cli_env(**(env_extra or {})), timeout=600, preexec_fn=lambda: os.umask(0o022))
 
 
 # --- the key itself ------------------------------------------------------------------------

@@ -17,7 +17,6 @@ import re
 import shutil
 import stat
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -34,22 +33,16 @@ from pipelines.ingest.store import open_restricted
 from pipelines.publication.text import long_date
 from pipelines.release_calendar import next_release, release_calendar
 from pipelines.settings import Home
+from tests.cli_process import CLI, cli_env, one_line, run_cli
 from tests.ingest_files import TEST_KEY, rms_row, write_rms
 
 ANSI = re.compile(r"\x1b\[")
 TODAY = "2026-12-15"  # 2026-11 is late for every source; 2026-12's release is still to come
 
 
-def cli(*args: str, env_extra: dict | None = None, timeout: float = 900, **kwargs) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHECKPOINT_", "DAGSTER_"))}
-    env.update({"CHECKPOINT_TODAY": TODAY, **(env_extra or {})})
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=timeout, **kwargs)
-
-
-def one_line(result: subprocess.CompletedProcess) -> str:
-    assert result.stderr.strip() and result.stderr.strip().count("\n") == 0, result.stderr
-    return result.stderr.strip()
+def cli(*args: str, env_extra: dict | None = None, timeout: float = 900) -> subprocess.CompletedProcess:
+    """The CLI on this file's day, TODAY."""
+    return run_cli(*args, env=cli_env(**{"CHECKPOINT_TODAY": TODAY, **(env_extra or {})}), timeout=timeout)
 
 
 def records(db: Path, sql: str, params: list | None = None) -> list[dict]:
@@ -158,11 +151,9 @@ def test_quarantined_rows_are_filtered_by_file_and_reason_and_shown_safely():
 def on_terminal(*args: str, env_extra: dict | None = None, timeout: float = 900) -> tuple[int, str]:
     """The CLI with a pseudo-terminal as standard output and error: (exit status, output)."""
     leader, follower = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHECKPOINT_", "DAGSTER_"))}
-    env.update({"CHECKPOINT_TODAY": TODAY, "TERM": "xterm-256color", "COLUMNS": "120", **(env_extra or {})})
+    env = cli_env(**{"CHECKPOINT_TODAY": TODAY, "TERM": "xterm-256color", "COLUMNS": "120", **(env_extra or {})})
     env.pop("NO_COLOR", None)
-    process = subprocess.Popen([sys.executable, "-m", "pipelines.cli", *args], stdout=follower, stderr=follower,
-                               env=env)
+    process = subprocess.Popen([*CLI, *args], stdout=follower, stderr=follower, env=env)
     os.close(follower)
     output = b""
     while True:
@@ -242,7 +233,7 @@ def test_a_home_another_run_holds_is_refused_at_once(tmp_path, lock):
 def test_quarantine_says_when_the_restricted_store_is_not_readable(tmp_path):
     home = tmp_path / "home"
     open_restricted(home / "restricted" / "quarantine.duckdb").close()
-    command = [sys.executable, "-m", "pipelines.cli", "quarantine", "--home", str(home)]
+    command = [*CLI, "quarantine", "--home", str(home)]
     if os.geteuid() == 0:
         # Root reads everything: the store is given to another user, and the command runs
         # as root without the capabilities that override file permissions.
@@ -253,8 +244,7 @@ def test_quarantine_says_when_the_restricted_store_is_not_readable(tmp_path):
         command = ["setpriv", "--bounding-set=-all", "--inh-caps=-all", *command]
     else:
         (home / "restricted").chmod(0)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHECKPOINT_")}
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(command, env=cli_env(), capture_output=True, text=True, timeout=120)
     (home / "restricted").chmod(0o700)
     assert result.returncode == 1
     assert one_line(result) == (

@@ -12,13 +12,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli_process import cli_env, run_cli
 from tests.test_end_to_end import warehouse_records
 from tests.independent.outcomes_landing import build_outcomes_landing
 from tests.independent.outcomes_oracle import expected_outcomes, outcomes_csv_text, published_outcomes
@@ -26,23 +24,15 @@ from tests.independent.outcomes_oracle import expected_outcomes, outcomes_csv_te
 pytestmark = pytest.mark.slow
 
 
-def run_cli(landing: Path, home: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHECKPOINT_", "DAGSTER_"))}
-    env.update({"CHECKPOINT_PSEUDONYM_KEY": "outcomes-e2e-key-" + "0" * 48,
-                "CHECKPOINT_TODAY": "2025-10-15"})
-    return subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "run", "--landing", str(landing), "--home", str(home)],
-        env=env, capture_output=True, text=True, timeout=1800)
-
-
 @pytest.fixture(scope="module")
 def stages(tmp_path_factory):
     root = tmp_path_factory.mktemp("outcomes_e2e")
     landing, home = root / "landing", root / "home"
     out = {"home": home}
+    env = cli_env(CHECKPOINT_PSEUDONYM_KEY="outcomes-e2e-key-" + "0" * 48, CHECKPOINT_TODAY="2025-10-15")
     for stage in (1, "repeat", 2):
         expected = build_outcomes_landing(landing, 1 if stage == "repeat" else stage)
-        result = run_cli(landing, home)
+        result = run_cli("run", "--landing", str(landing), "--home", str(home), env=env, timeout=1800)
         out[stage] = {
             "expected": expected, "result": result,
             "mart": warehouse_records(home, "SELECT * FROM marts.outcome_measures"),
