@@ -27,7 +27,7 @@ ALERT_LOG = "alerts.jsonl"  # under the home: the alert log, also the memory of 
 # beyond it, work spills to HOME/state/spill, so a national build stays within 4 GiB of RAM
 # with the Python side. Any DuckDB size ("3GB", "800MB").
 MEMORY_LIMIT_ENV = "CHECKPOINT_DUCKDB_MEMORY_LIMIT"
-DEFAULT_MEMORY_LIMIT = "3GB"
+DEFAULT_MEMORY_LIMIT = "2500MB"
 
 
 def memory_limit(environ=os.environ) -> str:
