@@ -1,6 +1,9 @@
 -- One row per calendar day, covering whole months from the earliest to the latest date in
 -- the data (arrests and their versions, custody, contracts including planned end dates,
--- sessions) and the measure grid's months.
+-- sessions) and the measure grid's months. Contracts and sessions are read from their
+-- chained tables (one row per contract and per session, the rows of staging): their staging
+-- views rank every row of every workbook loaded, and each workbook repeats every contract,
+-- so reading them again here cost more with every month of history.
 with data_dates as (
 
     select arrest_date as d from {{ ref('stg_rms__arrest_versions') }}
@@ -8,10 +11,10 @@ with data_dates as (
     union all select outcome_date from {{ ref('stg_rms__arrest_versions') }}
     union all select expunged_date from {{ ref('stg_rms__arrest_versions') }}
     union all select booked_in_date from {{ ref('stg_custody__custody_records') }}
-    union all select start_date from {{ ref('stg_programme__contracts') }}
-    union all select planned_end_date from {{ ref('stg_programme__contracts') }}
-    union all select status_date from {{ ref('stg_programme__contracts') }}
-    union all select session_date from {{ ref('stg_programme__sessions') }}
+    union all select start_date from {{ ref('int_contracts__chained') }}
+    union all select planned_end_date from {{ ref('int_contracts__chained') }}
+    union all select status_date from {{ ref('int_contracts__chained') }}
+    union all select session_date from {{ ref('int_sessions__chained') }}
     union all select period_start from {{ ref('int_measure_months') }}
     union all select period_end from {{ ref('int_measure_months') }}
 
