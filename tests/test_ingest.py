@@ -198,3 +198,28 @@ def test_a_late_lower_version_loads_nothing_and_says_so(landing, home):
         assert reconciliation_failures(con) == []
     finally:
         con.close()
+
+
+def test_ingest_in_its_own_process_reports_each_delivery_as_in_process(landing, home, tmp_path):
+    from pipelines.ingest.isolated import ingest_landing_isolated
+
+    write_rms(landing / "rms/arrests_202610.csv", [rms_row("DUR-A-0000001"), rms_row("DUR-A-0000002")])
+    (landing / "notes.txt").write_text("not a delivery")
+    heard = []
+    report = ingest_landing_isolated(landing, home.build_db, home.restricted_db, SECRET, home.spill, heard.append)
+    assert [(r.file_name, r.status, r.rows_loaded) for r in report.results] == [
+        ("rms/arrests_202610.csv", "accepted", 2), ("notes.txt", "ignored", None)]
+    assert heard == report.results
+    assert query(home, "SELECT count(*) FROM raw.rms_arrests") == [(2,)]
+
+
+def test_ingest_in_its_own_process_raises_its_errors_and_its_death(landing, home, tmp_path, monkeypatch):
+    from pipelines.ingest.isolated import IngestProcessDied, ingest_landing_isolated
+
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        ingest_landing_isolated(tmp_path / "nowhere", home.build_db, home.restricted_db, SECRET)
+    write_rms(landing / "rms/arrests_202610.csv", [rms_row("DUR-A-0000001")])
+    monkeypatch.setenv("CHECKPOINT_CRASH_POINT", "before_commit")  # the child exits there with code 70
+    with pytest.raises(IngestProcessDied, match="exit code 70"):
+        ingest_landing_isolated(landing, home.build_db, home.restricted_db, SECRET)
+    assert query(home, "SELECT count(*) FROM dq.deliveries") == [(0,)]

@@ -3,12 +3,13 @@ each turn a check red in a real Dagster materialisation against real files and D
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 import duckdb
 
 from pipelines.alerts import collect_delivery_incidents
-from pipelines.dq import ReasonKind
-from pipelines.ingest import load, validate
+from pipelines.ingest import validate
 from pipelines.ingest.definitions import landing_deliveries
 from pipelines.ingest.reconcile import reconciliation_failures
 from tests.ingest_files import custody_row, query, rms_row, site, write_custody, write_rms  # noqa: F401 (site: a fixture)
@@ -34,14 +35,41 @@ def test_both_checks_pass_on_a_clean_landing(site):
                                        "ORDER BY ordinal_position"), spec.key
 
 
-def test_a_validator_regression_is_caught_by_the_gx_gate(site, monkeypatch):
+def plant_in_ingest(monkeypatch, folder, code: str) -> None:
+    """Run ``code`` at the start of every new interpreter, so in the process the asset spawns
+    to ingest: a ``sitecustomize`` module, which Python imports as it starts."""
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text(code)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")])))
+
+
+REGRESSED_VALIDATOR = """
+from pipelines.dq import ReasonKind
+from pipelines.ingest import validate
+
+real_checks = validate.column_checks
+validate.column_checks = lambda column, raw, typed: [  # the code-list check lost
+    (c, r) for c, r in real_checks(column, raw, typed) if r.kind != ReasonKind.CODE_LIST]
+"""
+
+LOSSY_LOADER = """
+from pipelines.ingest import load
+
+real_insert = load._insert_rows
+
+
+def lossy(con, landed, outcome, secret):  # a loader that drops the last row
+    outcome.to_load = outcome.to_load.iloc[:-1]
+    real_insert(con, landed, outcome, secret)
+
+
+load._insert_rows = lossy
+"""
+
+
+def test_a_validator_regression_is_caught_by_the_gx_gate(site, monkeypatch, tmp_path):
     landing, home = site
-    real_checks = validate.column_checks
-
-    def regressed(column, raw, typed):  # the code-list check lost
-        return [(c, r) for c, r in real_checks(column, raw, typed) if r.kind != ReasonKind.CODE_LIST]
-
-    monkeypatch.setattr(validate, "column_checks", regressed)
+    plant_in_ingest(monkeypatch, tmp_path / "planted", REGRESSED_VALIDATOR)
     write_rms(landing / "rms/arrests_202610.csv", [rms_row("DUR-A-0000001"), rms_row("DUR-A-0000002", force_code="ZZZ")])
     checks = materialise()
     assert checks["gx_validation"] is False
@@ -60,7 +88,7 @@ def test_a_validator_regression_is_caught_by_the_gx_gate(site, monkeypatch):
     assert "defect in the validator" in incident.detail and "ZZZ" not in incident.detail
 
     # The validator fixed: the next run takes the same file again, loads it and turns green.
-    monkeypatch.setattr(validate, "column_checks", real_checks)
+    (tmp_path / "planted" / "sitecustomize.py").unlink()
     assert materialise() == {"rows_reconcile": True, "gx_validation": True}
     assert query(home, "SELECT status FROM dq.deliveries ORDER BY seen_order") == [("rejected",), ("accepted",)]
     assert query(home, "SELECT count(*) FROM raw.rms_arrests") == [(1,)]
@@ -68,15 +96,9 @@ def test_a_validator_regression_is_caught_by_the_gx_gate(site, monkeypatch):
     assert query(home, "SELECT count(*) FROM dq.deliveries") == [(2,)]
 
 
-def test_a_lost_row_turns_the_reconciliation_red(site, monkeypatch):
+def test_a_lost_row_turns_the_reconciliation_red(site, monkeypatch, tmp_path):
     landing, home = site
-    real_insert = load._insert_rows
-
-    def lossy(con, landed, outcome, secret):  # a loader that drops the last row
-        outcome.to_load = outcome.to_load.iloc[:-1]
-        real_insert(con, landed, outcome, secret)
-
-    monkeypatch.setattr(load, "_insert_rows", lossy)
+    plant_in_ingest(monkeypatch, tmp_path / "planted", LOSSY_LOADER)
     write_rms(landing / "rms/arrests_202610.csv", [rms_row("DUR-A-0000001"), rms_row("DUR-A-0000002")])
     checks = materialise()
     assert checks["rows_reconcile"] is False

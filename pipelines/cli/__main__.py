@@ -2,4 +2,6 @@ import sys
 
 from pipelines.cli import main
 
-sys.exit(main())
+# Guarded: a spawned child process (ingest runs in one) imports this module again.
+if __name__ == "__main__":
+    sys.exit(main())

@@ -6,7 +6,7 @@ import dagster as dg
 
 from pipelines import dq
 from pipelines.contracts import all_contracts
-from pipelines.ingest.load import ingest_landing
+from pipelines.ingest.isolated import ingest_landing_isolated
 from pipelines.ingest.reconcile import gate_results, reconciliation_failures
 from pipelines.ingest.store import described_raw_columns
 from pipelines.keys import home_key
@@ -55,8 +55,8 @@ def landing_deliveries(context: dg.AssetExecutionContext):
     home = home_from_env()
     secret = home_key(home)  # refuses a key other than the home's
     with home.exclusive_writer():
-        report = ingest_landing(landing_from_env(), home.build_db, home.restricted_db, secret, home.spill,
-                                on_result=lambda result: context.log_event(observation(result)))
+        report = ingest_landing_isolated(landing_from_env(), home.build_db, home.restricted_db, secret, home.spill,
+                                         on_result=lambda result: context.log_event(observation(result)))
         con = duckdb.connect(str(home.build_db), read_only=True)
         try:
             failures = reconciliation_failures(con)
