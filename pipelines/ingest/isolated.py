@@ -29,7 +29,7 @@ def _child(channel, landing: Path, build_db: Path, restricted_db: Path, secret: 
         channel.send(("report", report))
     except BaseException as error:  # noqa: BLE001 - handed to the parent, which raises it
         try:
-            pickle.dumps(error)
+            pickle.loads(pickle.dumps(error))  # some errors pickle but cannot be rebuilt
         except Exception:  # an error that cannot cross processes is told by its type alone
             error = RuntimeError(f"ingest failed: {type(error).__name__}")
         channel.send(("error", error))

@@ -58,7 +58,7 @@ def _digest_of(key: bytes, values: set[str]) -> dict[str, str]:
     """Each distinct value's digest of its personal text, each distinct text hashed once
     (names, dates of birth and references repeat across a national month)."""
     text_of = {value: personal_text(value) for value in values}
-    distinct = sorted(set(text_of.values()))
+    distinct = list(set(text_of.values()))
     digest_of = dict(zip(distinct, keyed_digests(key, distinct)))
     return {value: digest_of[text] for value, text in text_of.items()}
 
@@ -107,7 +107,7 @@ def known_value_flags(restricted: duckdb.DuckDBPyConnection, sheet: RawSheet, ta
     screened = {c.name: next(screens[n] for n in c.screens if screens[n].known_values)
                 for c in table.columns if any(screens[n].known_values for n in c.screens)}
     digest_by_column = {name: _digest_of(key, _distinct_values(sheet, table.column(name))) for name in screened}
-    digests = sorted(set().union(*(d.values() for d in digest_by_column.values())))
+    digests = list(set().union(*(d.values() for d in digest_by_column.values())))
     if not digests:
         return {}
     restricted.execute(PERSONAL_VALUES_DDL)
