@@ -17,6 +17,7 @@ already seen is never read again while its identity stands.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -244,3 +245,15 @@ def take_unseen(landing: Path, seen: list[tuple[str, str, str]],
                 landed = replace(landed, problem=str(refused))
         if _is_new(landed, seen_files, ignored):
             yield landed, data
+
+
+def unseen_bytes(landing: Path, seen: list[tuple[str, str, str]], limits: Limits = LIMITS) -> int:
+    """About how many bytes of deliveries are new: the regular delivery files whose names no
+    run has recorded (a file changed under a recorded name is not counted: none is read here)."""
+    seen_names = {name for name, _, _ in seen}
+    total = 0
+    for landed in scan_landing(landing, digest=False, limits=limits):
+        if landed.is_delivery and landed.problem is None and landed.file_name not in seen_names:
+            with contextlib.suppress(OSError):
+                total += landed.path.stat().st_size
+    return total

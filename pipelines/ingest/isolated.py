@@ -11,11 +11,11 @@ is unchanged.
 from __future__ import annotations
 
 import multiprocessing
-import pickle
 from collections.abc import Callable
 from pathlib import Path
 
 from pipelines.ingest.load import DeliveryResult, IngestReport, ingest_landing
+from pipelines.ingest.prepare import able_to_cross
 
 
 class IngestProcessDied(ChildProcessError):
@@ -28,11 +28,7 @@ def _child(channel, landing: Path, build_db: Path, restricted_db: Path, secret: 
                                 on_result=lambda result: channel.send(("result", result)))
         channel.send(("report", report))
     except BaseException as error:  # noqa: BLE001 - handed to the parent, which raises it
-        try:
-            pickle.loads(pickle.dumps(error))  # some errors pickle but cannot be rebuilt
-        except Exception:  # an error that cannot cross processes is told by its type alone
-            error = RuntimeError(f"ingest failed: {type(error).__name__}")
-        channel.send(("error", error))
+        channel.send(("error", able_to_cross(error)))
     finally:
         channel.close()
 

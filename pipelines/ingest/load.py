@@ -22,17 +22,12 @@ from pipelines import dq
 from pipelines.contracts import SourceContract, Table, load_contract
 from pipelines.dq import DeliveryStatus, EventKind, Severity
 from pipelines.ingest import expectations
-from pipelines.ingest.discovery import LandedFile, take_unseen
-from pipelines.ingest.readers import DeliveryRejected, read_delivery
-from pipelines.ingest.screening import known_value_flags, personal_key, remember_personal_values
+from pipelines.ingest.discovery import LandedFile, take_unseen, unseen_bytes
+from pipelines.ingest.prepare import PREPARE_AHEAD_FROM_BYTES, PreparedDelivery, in_order, prepare_delivery
+from pipelines.ingest.readers import DeliveryRejected
+from pipelines.ingest.screening import flags_of, remember_digests
 from pipelines.ingest.store import RESTRICTED_COLUMNS, ensure_schema, key_text_sql, open_restricted, raw_columns
-from pipelines.ingest.validate import (
-    SheetOutcome,
-    check_header,
-    reference_connection,
-    rows_for_warehouse,
-    validate_sheet,
-)
+from pipelines.ingest.validate import SheetOutcome, rows_for_warehouse, sort_rows
 from pipelines.settings import connect_writer
 
 
@@ -112,30 +107,19 @@ def earlier_digests(con, table: Table, month: str, keys: pd.Series) -> dict[str,
     return dict(rows)
 
 
-def _validate_delivery(con, restricted, landed: LandedFile, data: bytes | None, secret: bytes) -> list[SheetOutcome]:
-    if landed.problem or data is None:
-        raise DeliveryRejected(landed.problem or "unreadable")
-    contract = load_contract(landed.source)
-    sheets = read_delivery(data, contract)
-    for sheet in sheets:  # every header is checked before any row work: a bad one rejects all
-        check_header(sheet, contract.table(sheet.table))
-    personal = personal_key(secret)
-    for sheet in sheets:  # personal values first: a later sheet or delivery is screened against them
-        remember_personal_values(restricted, sheet, contract.table(sheet.table), personal)
-    reference = reference_connection()
-    try:
-        outcomes = []
-        for sheet in sheets:
-            table = contract.table(sheet.table)
+def _sorted_sheets(con, restricted, landed: LandedFile, prepared: PreparedDelivery) -> list[SheetOutcome]:
+    """What the deliveries before this one decide: its personal values are remembered first
+    (a later sheet or delivery is screened against them), then each sheet's rows are sorted."""
+    if prepared.rejection is not None:
+        raise DeliveryRejected(prepared.rejection)
+    remember_digests(restricted, prepared.personal_digests)
+    outcomes = []
+    for checked, candidates in prepared.sheets:
+        def history(keys, table=checked.table):
+            return earlier_digests(con, table, landed.month, keys)
 
-            def history(keys, table=table):
-                return earlier_digests(con, table, landed.month, keys)
-
-            flagged = known_value_flags(restricted, sheet, table, personal)
-            outcomes.append(validate_sheet(sheet, table, landed.month, digest_key(secret), history, reference, flagged))
-        return outcomes
-    finally:
-        reference.close()
+        outcomes.append(sort_rows(checked, history, flags_of(restricted, candidates)))
+    return outcomes
 
 
 def _gate(landed: LandedFile, outcomes: list[SheetOutcome]) -> list[tuple]:
@@ -238,11 +222,17 @@ def missing_from_snapshot(con, table: Table, landed: LandedFile) -> int:
     """, [landed.month]).fetchone()[0]
 
 
-def ingest_delivery(con, restricted, landed: LandedFile, data: bytes | None, secret: bytes) -> DeliveryResult:
+def ingest_delivery(con, restricted, landed: LandedFile, data: bytes | None, secret: bytes,
+                    prepared: PreparedDelivery | None = None) -> DeliveryResult:
+    """Decide one delivery's fate and record it; ``prepared`` is its ``prepare_delivery``,
+    when made elsewhere."""
     result = DeliveryResult(landed.file_name, landed.sha256, DeliveryStatus.REJECTED, landed.source,
                             landed.month, landed.version)
+    if prepared is None:
+        with cyclic_gc_paused():
+            prepared = prepare_delivery(landed, data, secret, digest_key(secret))
     try:
-        outcomes = _validate_delivery(con, restricted, landed, data, secret)
+        outcomes = _sorted_sheets(con, restricted, landed, prepared)
     except DeliveryRejected as rejection:
         result.reason = str(rejection)
         result.events.append(Event(EventKind.REJECTED, Severity.ERROR, str(rejection)))
@@ -337,11 +327,14 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: bytes,
                    spill: Path | None = None,
-                   on_result: Callable[[DeliveryResult], None] | None = None) -> IngestReport:
+                   on_result: Callable[[DeliveryResult], None] | None = None,
+                   prepare_ahead: bool | None = None) -> IngestReport:
     """Take every file of the landing folder not seen before, in the contract's order;
     ``on_result`` hears of each as soon as it is recorded (a run's progress).
 
-    DuckDB works within the configured memory limit, spilling to ``spill`` beyond it."""
+    DuckDB works within the configured memory limit, spilling to ``spill`` beyond it. With
+    ``prepare_ahead`` (by default, when the unseen deliveries are large), each delivery is read
+    and checked in a second process while the one before it loads (``pipelines.ingest.prepare``)."""
     if not landing.is_dir():
         raise FileNotFoundError(f"landing folder {landing} does not exist or is not a folder")
     build_db.parent.mkdir(parents=True, exist_ok=True)
@@ -352,7 +345,12 @@ def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: b
         ensure_schema(con)
         seen = con.execute(dq.SEEN_FILES_SQL).fetchall()
         seen_digests = {sha for _, sha, status in seen if sha and status != DeliveryStatus.IGNORED}
-        for landed, data in take_unseen(landing, seen):
+        if prepare_ahead is None:
+            prepare_ahead = unseen_bytes(landing, seen) >= PREPARE_AHEAD_FROM_BYTES
+        deliveries = in_order(take_unseen(landing, seen), secret, digest_key(secret), prepare_ahead,
+                              worth_preparing=lambda f: f.is_delivery and f.sha256 not in seen_digests)
+        for delivery in deliveries:
+            landed = delivery.landed
             if not landed.is_delivery:
                 # Recorded once, in dq.deliveries (no event): alerts read it there.
                 result = DeliveryResult(landed.file_name, landed.sha256, DeliveryStatus.IGNORED,
@@ -364,8 +362,9 @@ def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: b
                                         reason="the same bytes as a file already seen: changes nothing")
                 _record_alone(con, result)
             else:
+                prepared = delivery.prepared()
                 with cyclic_gc_paused():
-                    result = ingest_delivery(con, restricted, landed, data, secret)
+                    result = ingest_delivery(con, restricted, landed, delivery.data, secret, prepared)
                 seen_digests.add(landed.sha256)
             report.results.append(result)
             if on_result is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
@@ -78,36 +79,59 @@ def _distinct_values(sheet: RawSheet, column: Column) -> set[str]:
     return {value for value in set(_column_values(sheet, column)[1]) if value and not value.isspace()}
 
 
-def remember_personal_values(restricted: duckdb.DuckDBPyConnection, sheet: RawSheet, table: Table,
-                             key: bytes) -> None:
-    """Add the digests of the sheet's personal (``pii``) values to the restricted store."""
+def personal_digests(sheet: RawSheet, table: Table, key: bytes) -> set[str]:
+    """The digests of the sheet's personal (``pii``) values."""
     values = set().union(*(_distinct_values(sheet, c) for c in table.columns if c.pii))
-    digests = set(_digest_of(key, values).values())
+    return set(_digest_of(key, values).values())
+
+
+def remember_digests(restricted: duckdb.DuckDBPyConnection, digests: set[str]) -> None:
+    """Add personal-value digests to the restricted store."""
     if not digests:
         return
     restricted.execute(PERSONAL_VALUES_DDL)
-    restricted.register("new_personal_values", pd.DataFrame({"digest": sorted(digests)}))
+    restricted.register("new_personal_values", pd.DataFrame({"digest": list(digests)}))
     try:
         restricted.execute("""
             INSERT INTO personal_values
-            SELECT digest FROM new_personal_values
+            SELECT DISTINCT digest FROM new_personal_values
             WHERE digest NOT IN (SELECT digest FROM personal_values)
         """)
     finally:
         restricted.unregister("new_personal_values")
 
 
-def known_value_flags(restricted: duckdb.DuckDBPyConnection, sheet: RawSheet, table: Table,
-                      key: bytes) -> dict[int, list[Reason]]:
-    """Row number -> reasons, for values of known-value-screened columns seen as personal values.
+def remember_personal_values(restricted: duckdb.DuckDBPyConnection, sheet: RawSheet, table: Table,
+                             key: bytes) -> None:
+    """Add the digests of the sheet's personal (``pii``) values to the restricted store."""
+    remember_digests(restricted, personal_digests(sheet, table, key))
 
-    Each distinct value is digested and looked up once; only the rows holding a value found
-    are then visited."""
-    screens = load_screens()
-    screened = {c.name: next(screens[n] for n in c.screens if screens[n].known_values)
-                for c in table.columns if any(screens[n].known_values for n in c.screens)}
-    digest_by_column = {name: _digest_of(key, _distinct_values(sheet, table.column(name))) for name in screened}
-    digests = list(set().union(*(d.values() for d in digest_by_column.values())))
+
+@dataclass
+class ScreenCandidates:
+    """A sheet's values in its known-value-screened columns, digested: what the restricted
+    store is asked about (plain data, made where the sheet is read)."""
+    table: Table
+    digest_by_column: dict[str, dict[str, str]]  # column -> value -> digest
+    row_numbers: list[int]  # of the well-formed rows
+    values_by_column: dict[str, tuple[str, ...]]
+
+
+def screen_candidates(sheet: RawSheet, table: Table, key: bytes) -> ScreenCandidates:
+    """Each distinct value of the known-value-screened columns digested once."""
+    screened = [c.name for c in table.columns if any(load_screens()[n].known_values for n in c.screens)]
+    row_numbers = sheet.well_formed[0]
+    return ScreenCandidates(
+        table,
+        {name: _digest_of(key, _distinct_values(sheet, table.column(name))) for name in screened},
+        row_numbers,
+        {name: _column_values(sheet, table.column(name))[1] for name in screened})
+
+
+def flags_of(restricted: duckdb.DuckDBPyConnection, candidates: ScreenCandidates) -> dict[int, list[Reason]]:
+    """Row number -> reasons, for the candidates' values seen as personal values: each
+    distinct value looked up once; only the rows holding a value found are then visited."""
+    digests = list(set().union(*(d.values() for d in candidates.digest_by_column.values())))
     if not digests:
         return {}
     restricted.execute(PERSONAL_VALUES_DDL)
@@ -117,13 +141,23 @@ def known_value_flags(restricted: duckdb.DuckDBPyConnection, sheet: RawSheet, ta
             "SELECT digest FROM screened_digests WHERE digest IN (SELECT digest FROM personal_values)").fetchall()}
     finally:
         restricted.unregister("screened_digests")
+    table = candidates.table
     hits = []
-    for name, digest_of in digest_by_column.items():
+    for name, digest_of in candidates.digest_by_column.items():
         found = {value for value, digest in digest_of.items() if digest in known}
         if found:
-            row_numbers, values = _column_values(sheet, table.column(name))
-            hits += [(n, name) for n, value in zip(row_numbers, values) if value in found]
+            values = candidates.values_by_column[name]
+            hits += [(n, name) for n, value in zip(candidates.row_numbers, values) if value in found]
+    screens = load_screens()
     flags: dict[int, list[Reason]] = {}
     for row_number, name in sorted(hits):
-        flags.setdefault(row_number, []).append(screen_reason(table.column(name), screened[name]))
+        column = table.column(name)
+        screen = next(screens[n] for n in column.screens if screens[n].known_values)
+        flags.setdefault(row_number, []).append(screen_reason(column, screen))
     return flags
+
+
+def known_value_flags(restricted: duckdb.DuckDBPyConnection, sheet: RawSheet, table: Table,
+                      key: bytes) -> dict[int, list[Reason]]:
+    """Row number -> reasons, for values of known-value-screened columns seen as personal values."""
+    return flags_of(restricted, screen_candidates(sheet, table, key))

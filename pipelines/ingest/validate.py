@@ -8,6 +8,7 @@ at once, so a national month costs the same handful of queries as a small one.
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -210,28 +211,36 @@ def check_header(sheet: RawSheet, table: Table) -> list[str]:
 RULES_AGAINST_EARLIER_DELIVERIES = ("immutable_version", "correction", "owned_by_month")
 
 
-def validate_sheet(
-    sheet: RawSheet,
-    table: Table,
-    month: str,
-    secret: bytes,
-    history: Callable[[pd.Series], dict[str, str]] | None = None,
-    con: duckdb.DuckDBPyConnection | None = None,
-    flagged: dict[int, list[Reason]] | None = None,
-) -> SheetOutcome:
-    """Sort every row read into loaded, quarantined (with a reason) or duplicate.
+@dataclass
+class CheckedSheet:
+    """A sheet after the work that needs nothing but the sheet and its contract: typed rows
+    with their row digests, key texts and failed checks. What earlier deliveries and the
+    restricted store decide is added by ``sort_rows``. Plain data, so that it can be made in
+    another process (``pipelines.ingest.prepare``)."""
+    table: Table
+    month: str
+    rows_read: int
+    extra_columns: list[str]
+    malformed: list[Quarantined]
+    checked: pd.DataFrame  # typed columns, derived columns, row_number, canonical_row, key_text, row_digest
+    failed: dict[int, tuple[list[int], list[int]]]  # row number -> (column check, rule check) positions
+    row_numbers: list[int]  # every row read, in file order, with its raw text
+    raw_texts: list[str]
 
-    ``history`` maps the sheet's key texts to the row digest of each key already loaded
-    from another month's delivery; the table's ``earlier_delivery_key_rule`` says what a
-    match means. ``flagged`` adds reasons found outside this query (row number -> reasons).
-    """
+    def raw_text_of(self, row_number: int) -> str:
+        return self.raw_texts[bisect.bisect_left(self.row_numbers, row_number)]
+
+
+def check_sheet(sheet: RawSheet, table: Table, month: str, secret: bytes,
+                con: duckdb.DuckDBPyConnection | None = None) -> CheckedSheet:
+    """The contract's column and rule checks over every well-formed row, in one query; the
+    malformed rows quarantined for their field count."""
     extra = check_header(sheet, table)
     names = table.column_names
-    outcome = SheetOutcome(table, rows_read=len(sheet.rows), to_load=pd.DataFrame(), extra_columns=extra)
     width = len(sheet.header)
-    for row in sheet.malformed_rows:
-        outcome.quarantined.append(Quarantined(row.row_number, [Reason(
-            ReasonKind.FIELD_COUNT, f"row has {len(row.fields)} fields; the header has {width}")], row.raw_text))
+    malformed = [Quarantined(row.row_number, [Reason(
+        ReasonKind.FIELD_COUNT, f"row has {len(row.fields)} fields; the header has {width}")], row.raw_text)
+        for row in sheet.malformed_rows]
     row_numbers, columns = sheet.well_formed
     incoming = pd.DataFrame({"row_number": np.asarray(row_numbers, dtype="int64"),
                              **{name: pd.array(columns[sheet.header.index(name)], dtype="string")
@@ -254,16 +263,52 @@ def validate_sheet(
                              "WHERE len(column_reasons) > 0 OR len(rule_reasons) > 0 ORDER BY row_number").fetchall()
     finally:
         con.execute("DROP TABLE checked_rows")
+    if not checked.empty:
+        checked["row_digest"] = keyed_digests(secret, checked["canonical_row"].tolist())
+    return CheckedSheet(table, month, len(sheet.rows), extra, malformed, checked,
+                        {int(n): (c, u) for n, c, u in failed},
+                        [row.row_number for row in sheet.rows], [row.raw_text for row in sheet.rows])
+
+
+def validate_sheet(
+    sheet: RawSheet,
+    table: Table,
+    month: str,
+    secret: bytes,
+    history: Callable[[pd.Series], dict[str, str]] | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+    flagged: dict[int, list[Reason]] | None = None,
+) -> SheetOutcome:
+    """Sort every row read into loaded, quarantined (with a reason) or duplicate: ``check_sheet``
+    then ``sort_rows``."""
+    return sort_rows(check_sheet(sheet, table, month, secret, con), history, flagged)
+
+
+def sort_rows(
+    sheet: CheckedSheet,
+    history: Callable[[pd.Series], dict[str, str]] | None = None,
+    flagged: dict[int, list[Reason]] | None = None,
+) -> SheetOutcome:
+    """Loaded, quarantined (with a reason) or duplicate, for every row of a checked sheet.
+
+    ``history`` maps the sheet's key texts to the row digest of each key already loaded
+    from another month's delivery; the table's ``earlier_delivery_key_rule`` says what a
+    match means. ``flagged`` adds reasons found outside the sheet (row number -> reasons).
+    """
+    table = sheet.table
+    outcome = SheetOutcome(table, rows_read=sheet.rows_read, to_load=pd.DataFrame(),
+                           quarantined=list(sheet.malformed), extra_columns=sheet.extra_columns)
+    checked = sheet.checked
     if checked.empty:
         outcome.to_load = checked
         return outcome
 
-    column_checks_, rule_checks = sheet_checks(table, month)
+    column_checks_, rule_checks = sheet_checks(table, sheet.month)
     checks = [reason for _, reason in column_checks_ + rule_checks]
     flagged = flagged or {}
     # Reasons are gathered for the few rows that failed something (position -> reasons),
     # not built, empty, for every row.
-    failed_reasons = {int(n): (c, u) for n, c, u in failed}
+    failed_reasons = sheet.failed
     # Flagged rows are well-formed rows (the screens read no other), so each is in ``checked``.
     failing_numbers = sorted(set(failed_reasons) | set(flagged))
     positions = np.searchsorted(checked["row_number"].to_numpy(), failing_numbers)
@@ -271,7 +316,6 @@ def validate_sheet(
     for position, n in zip(positions, failing_numbers):
         c, u = failed_reasons.get(n, ((), ()))
         reasons[int(position)] = [checks[i] for i in c] + flagged.get(n, []) + [checks[i] for i in u]
-    checked["row_digest"] = keyed_digests(secret, checked["canonical_row"].tolist())
     duplicate = checked["canonical_row"].duplicated(keep="first")
 
     rule = table.earlier_delivery_key_rule

@@ -1,0 +1,57 @@
+"""Deliveries prepared one ahead in a worker process: handed on in order, each with its own
+preparation, errors raised where the delivery is loaded."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from pipelines.ingest.discovery import LandedFile
+from pipelines.ingest.prepare import in_order, prepare_delivery
+from tests.ingest_files import rms_row, write_rms
+
+SECRET, ROW_KEY = b"prepare-secret", b"row-digest-key"
+
+
+def landed_rms(tmp_path: Path, month: str, arrest_id: str) -> tuple[LandedFile, bytes]:
+    path = write_rms(tmp_path / f"arrests_{month.replace('-', '')}.csv", [rms_row(arrest_id=arrest_id)])
+    data = path.read_bytes()
+    return LandedFile(f"rms/{path.name}", path, hashlib.sha256(data).hexdigest(), "rms", month, 1), data
+
+
+def test_the_worker_hands_each_delivery_on_in_order_with_its_own_preparation(tmp_path):
+    files = [landed_rms(tmp_path, f"2026-{m:02d}", f"DUR-A-00000{m:02d}") for m in (1, 2, 3, 4)]
+    stray = LandedFile("notes.txt", tmp_path / "notes.txt", None)
+    taken = [files[0], (stray, None), files[1], files[2], files[3]]
+    skipped = files[2][0].file_name  # not worth preparing: prepared in this process if asked for
+
+    handed = list(in_order(taken, SECRET, ROW_KEY, ahead=True,
+                           worth_preparing=lambda f: f.is_delivery and f.file_name != skipped))
+
+    assert [d.landed.file_name for d in handed] == [landed.file_name for landed, _ in taken]
+    for delivery in handed:
+        if delivery.landed.is_delivery:
+            alone = prepare_delivery(delivery.landed, delivery.data, SECRET, ROW_KEY)
+            ((checked, _),) = delivery.prepared().sheets
+            ((expected, _),) = alone.sheets
+            assert checked.checked.equals(expected.checked), delivery.landed.file_name
+            assert delivery.prepared().personal_digests == alone.personal_digests
+    assert handed[3].made is not None  # asked for above, made here
+
+
+def test_an_error_in_the_worker_is_raised_where_its_delivery_is_handed_on(tmp_path):
+    good, data = landed_rms(tmp_path, "2026-01", "DUR-A-0000001")
+    unknown = LandedFile("nowhere/x.csv", good.path, good.sha256, "no_such_source", "2026-01", 1)
+    deliveries = in_order([(good, data), (unknown, data)], SECRET, ROW_KEY, ahead=True,
+                          worth_preparing=lambda f: True)
+    assert next(deliveries).prepared().sheets
+    with pytest.raises(FileNotFoundError, match="no_such_source"):
+        next(deliveries)
+
+
+def test_a_refused_delivery_is_prepared_as_its_reason(tmp_path):
+    landed, _ = landed_rms(tmp_path, "2026-01", "DUR-A-0000001")
+    empty = prepare_delivery(landed, b"", SECRET, ROW_KEY)
+    assert empty.rejection == "zero bytes: the file is empty" and not empty.sheets
