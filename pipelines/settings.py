@@ -30,25 +30,37 @@ MEMORY_LIMIT_ENV = "CHECKPOINT_DUCKDB_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "2500MB"
 
 
+# Ingest's own, smaller: its queries look up one delivery's keys and append rows, so what it
+# would fill is cache, while its Python side (a national month's rows in two processes, see
+# pipelines/ingest/prepare.py) needs the rest of the 4 GiB.
+INGEST_MEMORY_LIMIT_ENV = "CHECKPOINT_INGEST_DUCKDB_MEMORY_LIMIT"
+DEFAULT_INGEST_MEMORY_LIMIT = "1GB"
+
+
 def memory_limit(environ=os.environ) -> str:
     return environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
 
 
-def duckdb_config(spill: Path | None = None) -> dict[str, str]:
-    """DuckDB settings of a bounded connection: the memory limit, and ``spill`` (made
-    owner-only) for what goes beyond it when given, else DuckDB's default beside the file."""
-    config = {"memory_limit": memory_limit()}
+def ingest_memory_limit(environ=os.environ) -> str:
+    return environ.get(INGEST_MEMORY_LIMIT_ENV) or DEFAULT_INGEST_MEMORY_LIMIT
+
+
+def duckdb_config(spill: Path | None = None, limit: str | None = None) -> dict[str, str]:
+    """DuckDB settings of a bounded connection: the memory limit (``memory_limit()`` unless
+    ``limit`` is given), and ``spill`` (made owner-only) for what goes beyond it when given,
+    else DuckDB's default beside the file."""
+    config = {"memory_limit": limit or memory_limit()}
     if spill is not None:
         spill.mkdir(mode=0o700, parents=True, exist_ok=True)
         config["temp_directory"] = str(spill)
     return config
 
 
-def connect_writer(path: Path, spill: Path | None = None):
+def connect_writer(path: Path, spill: Path | None = None, limit: str | None = None):
     """A bounded (``duckdb_config``) DuckDB connection to ``path``."""
     import duckdb
 
-    return duckdb.connect(str(path), config=duckdb_config(spill))
+    return duckdb.connect(str(path), config=duckdb_config(spill, limit))
 
 
 class ConfigurationError(RuntimeError):

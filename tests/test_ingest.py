@@ -223,3 +223,14 @@ def test_ingest_in_its_own_process_raises_its_errors_and_its_death(landing, home
     with pytest.raises(IngestProcessDied, match="exit code 70"):
         ingest_landing_isolated(landing, home.build_db, home.restricted_db, SECRET)
     assert query(home, "SELECT count(*) FROM dq.deliveries") == [(0,)]
+
+
+def test_ingest_connects_with_its_own_memory_limit(landing, home, monkeypatch):
+    """Ingest's DuckDB is given CHECKPOINT_INGEST_DUCKDB_MEMORY_LIMIT, not the builds' limit."""
+    write_rms(landing / "rms" / "arrests_202610.csv", [rms_row()])
+    monkeypatch.setenv("CHECKPOINT_DUCKDB_MEMORY_LIMIT", "not a size")
+    monkeypatch.setenv("CHECKPOINT_INGEST_DUCKDB_MEMORY_LIMIT", "not a size either")
+    with pytest.raises(duckdb.Error, match="Memory must have a number"):
+        ingest(landing, home)
+    monkeypatch.setenv("CHECKPOINT_INGEST_DUCKDB_MEMORY_LIMIT", "200MB")
+    assert [r.status for r in ingest(landing, home).results] == ["accepted"]

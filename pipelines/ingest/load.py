@@ -28,7 +28,7 @@ from pipelines.ingest.readers import DeliveryRejected
 from pipelines.ingest.screening import flags_of, remember_digests
 from pipelines.ingest.store import RESTRICTED_COLUMNS, ensure_schema, key_text_sql, open_restricted, raw_columns
 from pipelines.ingest.validate import SheetOutcome, rows_for_warehouse, sort_rows
-from pipelines.settings import connect_writer
+from pipelines.settings import connect_writer, ingest_memory_limit
 
 
 @dataclass(frozen=True)
@@ -332,14 +332,14 @@ def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: b
     """Take every file of the landing folder not seen before, in the contract's order;
     ``on_result`` hears of each as soon as it is recorded (a run's progress).
 
-    DuckDB works within the configured memory limit, spilling to ``spill`` beyond it. With
+    DuckDB works within ingest's memory limit, spilling to ``spill`` beyond it. With
     ``prepare_ahead`` (by default, when the unseen deliveries are large), each delivery is read
     and checked in a second process while the one before it loads (``pipelines.ingest.prepare``)."""
     if not landing.is_dir():
         raise FileNotFoundError(f"landing folder {landing} does not exist or is not a folder")
     build_db.parent.mkdir(parents=True, exist_ok=True)
     report = IngestReport()
-    con = connect_writer(build_db, spill)
+    con = connect_writer(build_db, spill, ingest_memory_limit())
     restricted = open_restricted(restricted_db)
     try:
         ensure_schema(con)
