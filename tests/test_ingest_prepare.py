@@ -27,7 +27,7 @@ def test_the_worker_hands_each_delivery_on_in_order_with_its_own_preparation(tmp
     taken = [files[0], (stray, None), files[1], files[2], files[3]]
     skipped = files[2][0].file_name  # not worth preparing: prepared in this process if asked for
 
-    handed = list(in_order(taken, SECRET, ROW_KEY, ahead=True,
+    handed = list(in_order(taken, SECRET, ROW_KEY, workers=2,
                            worth_preparing=lambda f: f.is_delivery and f.file_name != skipped))
 
     assert [d.landed.file_name for d in handed] == [landed.file_name for landed, _ in taken]
@@ -44,7 +44,7 @@ def test_the_worker_hands_each_delivery_on_in_order_with_its_own_preparation(tmp
 def test_an_error_in_the_worker_is_raised_where_its_delivery_is_handed_on(tmp_path):
     good, data = landed_rms(tmp_path, "2026-01", "DUR-A-0000001")
     unknown = LandedFile("nowhere/x.csv", good.path, good.sha256, "no_such_source", "2026-01", 1)
-    deliveries = in_order([(good, data), (unknown, data)], SECRET, ROW_KEY, ahead=True,
+    deliveries = in_order([(good, data), (unknown, data)], SECRET, ROW_KEY, workers=2,
                           worth_preparing=lambda f: True)
     assert next(deliveries).prepared().sheets
     with pytest.raises(FileNotFoundError, match="no_such_source"):

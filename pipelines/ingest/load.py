@@ -23,7 +23,13 @@ from pipelines.contracts import SourceContract, Table, load_contract
 from pipelines.dq import DeliveryStatus, EventKind, Severity
 from pipelines.ingest import expectations
 from pipelines.ingest.discovery import LandedFile, take_unseen, unseen_bytes
-from pipelines.ingest.prepare import PREPARE_AHEAD_FROM_BYTES, PreparedDelivery, in_order, prepare_delivery
+from pipelines.ingest.prepare import (
+    PREPARE_AHEAD_FROM_BYTES,
+    PREPARE_WORKERS,
+    PreparedDelivery,
+    in_order,
+    prepare_delivery,
+)
 from pipelines.ingest.readers import DeliveryRejected
 from pipelines.ingest.screening import flags_of, remember_digests
 from pipelines.ingest.store import RESTRICTED_COLUMNS, ensure_schema, key_text_sql, open_restricted, raw_columns
@@ -347,7 +353,8 @@ def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: b
         seen_digests = {sha for _, sha, status in seen if sha and status != DeliveryStatus.IGNORED}
         if prepare_ahead is None:
             prepare_ahead = unseen_bytes(landing, seen) >= PREPARE_AHEAD_FROM_BYTES
-        deliveries = in_order(take_unseen(landing, seen), secret, digest_key(secret), prepare_ahead,
+        deliveries = in_order(take_unseen(landing, seen), secret, digest_key(secret),
+                              PREPARE_WORKERS if prepare_ahead else 0,
                               worth_preparing=lambda f: f.is_delivery and f.sha256 not in seen_digests)
         for delivery in deliveries:
             landed = delivery.landed
@@ -362,9 +369,8 @@ def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: b
                                         reason="the same bytes as a file already seen: changes nothing")
                 _record_alone(con, result)
             else:
-                prepared = delivery.prepared()
                 with cyclic_gc_paused():
-                    result = ingest_delivery(con, restricted, landed, delivery.data, secret, prepared)
+                    result = ingest_delivery(con, restricted, landed, delivery.data, secret, delivery.prepared())
                 seen_digests.add(landed.sha256)
             report.results.append(result)
             if on_result is not None:

@@ -94,17 +94,11 @@ def remember_digests(restricted: duckdb.DuckDBPyConnection, digests: set[str]) -
     try:
         restricted.execute("""
             INSERT INTO personal_values
-            SELECT DISTINCT digest FROM new_personal_values
+            SELECT digest FROM new_personal_values
             WHERE digest NOT IN (SELECT digest FROM personal_values)
         """)
     finally:
         restricted.unregister("new_personal_values")
-
-
-def remember_personal_values(restricted: duckdb.DuckDBPyConnection, sheet: RawSheet, table: Table,
-                             key: bytes) -> None:
-    """Add the digests of the sheet's personal (``pii``) values to the restricted store."""
-    remember_digests(restricted, personal_digests(sheet, table, key))
 
 
 @dataclass
@@ -120,11 +114,10 @@ class ScreenCandidates:
 def screen_candidates(sheet: RawSheet, table: Table, key: bytes) -> ScreenCandidates:
     """Each distinct value of the known-value-screened columns digested once."""
     screened = [c.name for c in table.columns if any(load_screens()[n].known_values for n in c.screens)]
-    row_numbers = sheet.well_formed[0]
     return ScreenCandidates(
         table,
         {name: _digest_of(key, _distinct_values(sheet, table.column(name))) for name in screened},
-        row_numbers,
+        sheet.well_formed[0] if screened else [],
         {name: _column_values(sheet, table.column(name))[1] for name in screened})
 
 
@@ -155,9 +148,3 @@ def flags_of(restricted: duckdb.DuckDBPyConnection, candidates: ScreenCandidates
         screen = next(screens[n] for n in column.screens if screens[n].known_values)
         flags.setdefault(row_number, []).append(screen_reason(column, screen))
     return flags
-
-
-def known_value_flags(restricted: duckdb.DuckDBPyConnection, sheet: RawSheet, table: Table,
-                      key: bytes) -> dict[int, list[Reason]]:
-    """Row number -> reasons, for values of known-value-screened columns seen as personal values."""
-    return flags_of(restricted, screen_candidates(sheet, table, key))

@@ -222,7 +222,7 @@ class CheckedSheet:
     rows_read: int
     extra_columns: list[str]
     malformed: list[Quarantined]
-    checked: pd.DataFrame  # typed columns, derived columns, row_number, canonical_row, key_text, row_digest
+    checked: pd.DataFrame  # typed columns, derived columns, row_number, key_text, row_digest
     failed: dict[int, tuple[list[int], list[int]]]  # row number -> (column check, rule check) positions
     row_numbers: list[int]  # every row read, in file order, with its raw text
     raw_texts: list[str]
@@ -264,7 +264,8 @@ def check_sheet(sheet: RawSheet, table: Table, month: str, secret: bytes,
     finally:
         con.execute("DROP TABLE checked_rows")
     if not checked.empty:
-        checked["row_digest"] = keyed_digests(secret, checked["canonical_row"].tolist())
+        # The digest stands for the canonical row from here on: equal rows, equal digests.
+        checked["row_digest"] = keyed_digests(secret, checked.pop("canonical_row").tolist())
     return CheckedSheet(table, month, len(sheet.rows), extra, malformed, checked,
                         {int(n): (c, u) for n, c, u in failed},
                         [row.row_number for row in sheet.rows], [row.raw_text for row in sheet.rows])
@@ -316,7 +317,7 @@ def sort_rows(
     for position, n in zip(positions, failing_numbers):
         c, u = failed_reasons.get(n, ((), ()))
         reasons[int(position)] = [checks[i] for i in c] + flagged.get(n, []) + [checks[i] for i in u]
-    duplicate = checked["canonical_row"].duplicated(keep="first")
+    duplicate = checked["row_digest"].duplicated(keep="first")
 
     rule = table.earlier_delivery_key_rule
     # A snapshot's keys are expected again every month: only the other rules compare a row
@@ -330,7 +331,7 @@ def sort_rows(
     remaining = ~duplicate
     has_key = ~checked["key_text"].str.contains(NULL_MARK, regex=False)
     candidates = remaining & has_key
-    distinct = checked[candidates].groupby("key_text")["canonical_row"].transform("nunique")
+    distinct = checked[candidates].groupby("key_text")["row_digest"].transform("nunique")
     conflicting = pd.Series(False, index=checked.index)
     conflicting[distinct.index] = distinct > 1
     key_label = ", ".join(table.key)
