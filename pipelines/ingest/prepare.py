@@ -1,11 +1,11 @@
-"""The part of a delivery's ingest that needs only its bytes, done one delivery ahead in a
-process of its own, so that both cores work on a long landing.
+"""The part of a delivery's ingest that needs only its bytes, done ahead in worker
+processes, so that both cores work on a long landing.
 
 Reading, the contract's checks, row digests and the digests of personal values depend on a
 delivery alone. What depends on the deliveries before it (the rows they loaded, the personal
 values they held) and the load itself stay with the process that owns the build database,
 in delivery order, so every delivery's fate is decided exactly as if one process did all.
-While that process loads a delivery, the worker prepares the next.
+While that process loads a delivery, each worker prepares one of the next.
 """
 
 from __future__ import annotations
@@ -168,9 +168,9 @@ def in_order(files: Iterable[tuple[LandedFile, bytes | None]], secret: bytes, ro
                 return
 
     try:
-        for _ in range(workers):
-            started.append(_start_worker(secret, row_digest_key))
-            free.append(started[-1])
+        started += [_start_worker(secret, row_digest_key) for _ in range(workers)]
+        free += started  # all started before any is sent a file: each takes seconds to import
+        for _ in started:
             send_next()
         while waiting:
             delivery, worker = waiting.popleft()
