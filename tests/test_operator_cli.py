@@ -431,3 +431,17 @@ def test_publishing_a_month_without_figures_fails_in_one_line_naming_the_log(ope
     log = Path(re.search(r"^Event log: (.+)$", run.stdout, re.M).group(1))
     assert log.exists() and f"read {log}" in line
     assert "publication: FAILED in" in run.stdout
+
+
+def test_event_logs_older_than_the_kept_days_go_beyond_the_latest_kept(tmp_path):
+    from pipelines.cli.run import prune_event_logs
+
+    now, day = 1_800_000_000, 86400
+    ages = {"a.log": 1, "b.log": 30, "c.log": 500, "d.log": 600, "e.log": 700, "notes.txt": 900}
+    for name, age in ages.items():
+        (tmp_path / name).write_text(name)
+        os.utime(tmp_path / name, (now - age * day, now - age * day))
+    removed = prune_event_logs(tmp_path, now, days=400, always_kept=3)
+    assert sorted(p.name for p in removed) == ["d.log", "e.log"]  # c.log is among the latest three
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.log", "b.log", "c.log", "notes.txt"]
+    assert prune_event_logs(tmp_path / "none", now) == []

@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 import threading
+import time
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
@@ -92,6 +93,24 @@ def event_log_path(home: Home, run_id: str, now: datetime) -> Path:
     return home.root / "state" / "runs" / f"{now:%Y%m%dT%H%M%SZ}-{run_id}.log"
 
 
+# The event logs kept: every one of the last 400 days (a year of monthly runs, with the
+# month before it, for an annual review), and the latest 24 whatever their age.
+EVENT_LOG_DAYS, EVENT_LOGS_ALWAYS_KEPT = 400, 24
+
+
+def prune_event_logs(folder: Path, now: float, days: int = EVENT_LOG_DAYS,
+                     always_kept: int = EVENT_LOGS_ALWAYS_KEPT) -> list[Path]:
+    """Remove the event logs (``*.log``) older than ``days`` beyond the latest ``always_kept``,
+    by modification time; return those removed."""
+    if not folder.is_dir():
+        return []
+    logs = sorted(folder.glob("*.log"), key=lambda path: path.stat().st_mtime, reverse=True)
+    old = [path for path in logs[always_kept:] if now - path.stat().st_mtime > days * 86400]
+    for path in old:
+        path.unlink(missing_ok=True)
+    return old
+
+
 def run_command(args: argparse.Namespace) -> int:
     landing, root = check_arguments(args)
     try:
@@ -139,6 +158,7 @@ def _run(args: argparse.Namespace, landing: Path, home: Home) -> int:
               Stage("publication", publication.op.name)]
     run_id = make_new_run_id()
     log_path = event_log_path(home, run_id, datetime.now(timezone.utc))
+    prune_event_logs(log_path.parent, time.time())
     run_config = run_config_for(args.publish)
     # Dagster's console logger prints every event (DEBUG up): the event log file has them all.
     run_config["loggers"] = {"console": {"config": {"log_level": "DEBUG" if args.verbose else "CRITICAL"}}}
