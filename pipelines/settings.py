@@ -34,7 +34,7 @@ DEFAULT_MEMORY_LIMIT = "2500MB"
 # would fill is cache, while its Python side (a national month's rows in two processes, see
 # pipelines/ingest/prepare.py) needs the rest of the 4 GiB.
 INGEST_MEMORY_LIMIT_ENV = "CHECKPOINT_INGEST_DUCKDB_MEMORY_LIMIT"
-DEFAULT_INGEST_MEMORY_LIMIT = "1GB"
+DEFAULT_INGEST_MEMORY_LIMIT = "512MB"
 
 
 def memory_limit(environ=os.environ) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.ingest.discovery import LandedFile
-from pipelines.ingest.prepare import in_order, prepare_delivery
+from pipelines.ingest.prepare import in_order, may_prepare_beside, prepare_delivery
 from tests.ingest_files import rms_row, write_rms
 
 SECRET, ROW_KEY = b"prepare-secret", b"row-digest-key"
@@ -55,3 +55,12 @@ def test_a_refused_delivery_is_prepared_as_its_reason(tmp_path):
     landed, _ = landed_rms(tmp_path, "2026-01", "DUR-A-0000001")
     empty = prepare_delivery(landed, b"", SECRET, ROW_KEY)
     assert empty.rejection == "zero bytes: the file is empty" and not empty.sheets
+
+
+def test_a_workbook_is_prepared_while_no_other_delivery_is(tmp_path):
+    rms, _ = landed_rms(tmp_path, "2026-01", "DUR-A-0000001")
+    custody = LandedFile("custody/custody_202601.csv", tmp_path / "c.csv", "c", "custody", "2026-01", 1)
+    workbook = LandedFile("programme/checkpoint_programme_202601.xlsx", tmp_path / "p.xlsx", "p", "programme",
+                          "2026-01", 1)
+    assert may_prepare_beside([], workbook) and may_prepare_beside([rms], custody)
+    assert not may_prepare_beside([rms], workbook) and not may_prepare_beside([workbook], custody)

@@ -10,6 +10,7 @@ While that process loads a delivery, each worker prepares one of the next.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import pickle
@@ -17,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from pipelines.contracts import load_contract
+from pipelines.contracts import SOURCES, load_contract
 from pipelines.ingest.discovery import LandedFile
 from pipelines.ingest.readers import DeliveryRejected, read_delivery
 from pipelines.ingest.screening import ScreenCandidates, personal_digests, personal_key, screen_candidates
@@ -99,6 +100,8 @@ class Delivery:
         self.landed, self.data = landed, data
         self._secret, self._row_digest_key = secret, row_digest_key
         self.made: PreparedDelivery | None = None
+        self.worth = False  # to be prepared by a worker (``in_order``)
+        self.worker: _Worker | None = None  # the worker it was sent to
 
     def prepared(self) -> PreparedDelivery:
         if self.made is None:
@@ -122,6 +125,8 @@ class _Worker:
         return value
 
     def stop(self) -> None:
+        if self.channel.closed:
+            return
         self.channel.close()  # the worker reads the end of its input and returns
         self.process.join(timeout=60)
         if self.process.is_alive():
@@ -139,10 +144,29 @@ def _start_worker(secret: bytes, row_digest_key: bytes) -> _Worker:
     return _Worker(process, channel)
 
 
+def prepared_alone(landed: LandedFile) -> bool:
+    """Whether a delivery is prepared while no other is, by a worker that has prepared
+    nothing else: a workbook, whose cells become Python objects many times its size (ten
+    national years: a 13 MB snapshot of every contract took a worker to 1.3 GiB; with two
+    such workers beside the loading process, ingest went over 4 GiB)."""
+    return landed.source in SOURCES and _format_of(landed.source) == "xlsx"
+
+
+def may_prepare_beside(in_flight: list[LandedFile], landed: LandedFile) -> bool:
+    """Whether ``landed`` may be prepared while ``in_flight`` are."""
+    return not in_flight or not (prepared_alone(landed) or any(map(prepared_alone, in_flight)))
+
+
+@functools.cache
+def _format_of(source: str) -> str:
+    return load_contract(source).format
+
+
 def in_order(files: Iterable[tuple[LandedFile, bytes | None]], secret: bytes, row_digest_key: bytes,
              workers: int, worth_preparing: Callable[[LandedFile], bool]) -> Iterator[Delivery]:
     """Each file in order, its preparation made when asked for or, with ``workers`` > 0, by
-    worker processes, each preparing one of the next files while the caller loads this one.
+    worker processes, each preparing one of the next files while the caller loads this one
+    (a workbook only while no other file is being prepared: ``prepared_alone``).
     ``worth_preparing`` says, as a file is taken, whether the caller is likely to ask (not for
     a file seen before)."""
     if workers < 1:
@@ -151,34 +175,59 @@ def in_order(files: Iterable[tuple[LandedFile, bytes | None]], secret: bytes, ro
         return
     started: list[_Worker] = []
     files = iter(files)
-    waiting: deque[tuple[Delivery, _Worker | None]] = deque()  # taken, in order, with who prepares it
+    taken: deque[Delivery] = deque()  # in order; those worth preparing have a ``worker`` once sent
+    in_flight: dict[int, Delivery] = {}  # by id(worker)
     free: deque[_Worker] = deque()
 
-    def send_next() -> None:
-        # Take files up to the next one worth preparing and send it to a free worker. A worker
-        # is sent a file only once its last answer has been read, so no two processes ever wait
-        # on each other to read a large message while each is sending one.
-        for landed, data in files:
-            worker = None
-            if worth_preparing(landed):
-                worker = free.popleft()
-                worker.channel.send((landed, data))
-            waiting.append((Delivery(landed, data, secret, row_digest_key), worker))
-            if worker is not None:
+    def may_send(delivery: Delivery) -> bool:
+        return bool(free) and may_prepare_beside([d.landed for d in in_flight.values()], delivery.landed)
+
+    def send_ahead() -> None:
+        # Send files in order while a worker is free and the memory rule allows, taking files
+        # up to the next one worth preparing. A worker is sent a file only once its last answer
+        # has been read, so no two processes ever wait on each other to read a large message
+        # while each is sending one.
+        while True:
+            unsent = next((d for d in taken if d.worth and d.worker is None), None)
+            if unsent is None:
+                for landed, data in files:
+                    taken.append(Delivery(landed, data, secret, row_digest_key))
+                    taken[-1].worth = worth_preparing(landed)
+                    if taken[-1].worth:
+                        unsent = taken[-1]
+                        break
+            if unsent is None or not may_send(unsent):
                 return
+            if prepared_alone(unsent.landed) and len(free) > 1:
+                # From here on one worker is enough, and a fresh one holds none of the memory
+                # the others kept from the files before (deliveries come source by source).
+                for worker in free:
+                    worker.stop()
+                free.clear()
+                started.append(_start_worker(secret, row_digest_key))
+                free.append(started[-1])
+            unsent.worker = free.popleft()
+            unsent.worker.channel.send((unsent.landed, unsent.data))
+            in_flight[id(unsent.worker)] = unsent
 
     try:
         started += [_start_worker(secret, row_digest_key) for _ in range(workers)]
         free += started  # all started before any is sent a file: each takes seconds to import
-        for _ in started:
-            send_next()
-        while waiting:
-            delivery, worker = waiting.popleft()
-            if worker is not None:
-                delivery.made = worker.answer()
-                free.append(worker)
-                send_next()  # the worker prepares a next file while this one loads
+        send_ahead()
+        while taken:
+            delivery = taken.popleft()
+            if delivery.worth:
+                if delivery.worker is None:  # nothing is in flight before it, so it may go now
+                    taken.appendleft(delivery)
+                    send_ahead()
+                    taken.popleft()
+                delivery.made = delivery.worker.answer()
+                del in_flight[id(delivery.worker)]
+                free.append(delivery.worker)
+                send_ahead()  # the freed worker prepares a next file while this one loads
             yield delivery
+            if not taken:
+                send_ahead()  # take the files after it
     finally:
         for worker in started:
             worker.stop()
