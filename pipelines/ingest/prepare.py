@@ -215,19 +215,16 @@ def in_order(files: Iterable[tuple[LandedFile, bytes | None]], secret: bytes, ro
         free += started  # all started before any is sent a file: each takes seconds to import
         send_ahead()
         while taken:
-            delivery = taken.popleft()
+            delivery = taken[0]
             if delivery.worth:
-                if delivery.worker is None:  # nothing is in flight before it, so it may go now
-                    taken.appendleft(delivery)
-                    send_ahead()
-                    taken.popleft()
+                if delivery.worker is None:
+                    send_ahead()  # nothing before it is in flight: it goes now
                 delivery.made = delivery.worker.answer()
                 del in_flight[id(delivery.worker)]
                 free.append(delivery.worker)
-                send_ahead()  # the freed worker prepares a next file while this one loads
+            taken.popleft()
+            send_ahead()  # a freed worker prepares a next file while this one loads
             yield delivery
-            if not taken:
-                send_ahead()  # take the files after it
     finally:
         for worker in started:
             worker.stop()
