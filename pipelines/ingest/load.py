@@ -7,12 +7,10 @@ leaves no trace of it and the next run simply takes it again. Its fate is decide
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import hmac
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,8 +25,8 @@ from pipelines.ingest.prepare import (
     PREPARE_AHEAD_FROM_BYTES,
     PREPARE_WORKERS,
     PreparedDelivery,
+    cyclic_gc_paused,
     in_order,
-    prepare_delivery,
 )
 from pipelines.ingest.readers import DeliveryRejected
 from pipelines.ingest.screening import flags_of, remember_digests
@@ -228,15 +226,10 @@ def missing_from_snapshot(con, table: Table, landed: LandedFile) -> int:
     """, [landed.month]).fetchone()[0]
 
 
-def ingest_delivery(con, restricted, landed: LandedFile, data: bytes | None, secret: bytes,
-                    prepared: PreparedDelivery | None = None) -> DeliveryResult:
-    """Decide one delivery's fate and record it; ``prepared`` is its ``prepare_delivery``,
-    when made elsewhere."""
+def ingest_delivery(con, restricted, landed: LandedFile, prepared: PreparedDelivery, secret: bytes) -> DeliveryResult:
+    """Decide one delivery's fate from its ``prepare_delivery`` and record it."""
     result = DeliveryResult(landed.file_name, landed.sha256, DeliveryStatus.REJECTED, landed.source,
                             landed.month, landed.version)
-    if prepared is None:
-        with cyclic_gc_paused():
-            prepared = prepare_delivery(landed, data, secret, digest_key(secret))
     try:
         outcomes = _sorted_sheets(con, restricted, landed, prepared)
     except DeliveryRejected as rejection:
@@ -312,25 +305,6 @@ def ingest_delivery(con, restricted, landed: LandedFile, data: bytes | None, sec
     return result
 
 
-@contextlib.contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while a delivery is read and validated.
-
-    A national month is millions of small objects (rows, fields, tuples) that all stay
-    alive until the delivery is loaded; each collection the allocations trigger walks all of
-    them again, which made building a list of half a million tuples 15 times slower. Reference
-    counting still frees what is dropped; the few cycles wait for the collector's next turn
-    (a full collection after each delivery walked every module GX had loaded, each time).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: bytes,
                    spill: Path | None = None,
                    on_result: Callable[[DeliveryResult], None] | None = None,
@@ -370,7 +344,7 @@ def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: b
                 _record_alone(con, result)
             else:
                 with cyclic_gc_paused():
-                    result = ingest_delivery(con, restricted, landed, delivery.data, secret, delivery.prepared())
+                    result = ingest_delivery(con, restricted, landed, delivery.prepared(), secret)
                 seen_digests.add(landed.sha256)
             report.results.append(result)
             if on_result is not None:
