@@ -8,15 +8,15 @@ from pathlib import Path
 from dagster_dbt import DbtProject
 
 from pipelines.paths import DBT_PROJECT_DIR
-from pipelines.settings import MEMORY_LIMIT_ENV, home_from_env, memory_limit
+from pipelines.settings import DBT_THREADS_ENV, MEMORY_LIMIT_ENV, dbt_threads, home_from_env, memory_limit
 
 
 def dbt_environment(home) -> dict[str, str]:
     """What the dbt profile reads (dbt_project/profiles.yml): the build database of this home,
     DuckDB's memory limit and where it spills beyond it (DuckDB makes the folder when it
-    first spills, under the owner-only umask)."""
+    first spills, under the owner-only umask), and dbt's threads."""
     return {"CHECKPOINT_BUILD_DB": str(home.build_db), MEMORY_LIMIT_ENV: memory_limit(),
-            "CHECKPOINT_DUCKDB_SPILL": str(home.spill)}
+            "CHECKPOINT_DUCKDB_SPILL": str(home.spill), DBT_THREADS_ENV: str(dbt_threads())}
 
 
 @cache
