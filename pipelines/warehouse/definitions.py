@@ -17,8 +17,12 @@ from pipelines.warehouse.publish import publish_home
 def analyst_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     home = home_from_env()
     with home.exclusive_writer():
-        size = publish_home(home)
-    return dg.MaterializeResult(metadata={"path": str(home.warehouse_db), "bytes": size})
+        report = publish_home(home)
+    context.log.info(f"analyst file: {report.deliveries_copied} delivery(ies) of raw rows copied, "
+                     f"{report.deliveries_removed} removed, {report.raw_tables_whole} raw table(s) copied whole")
+    return dg.MaterializeResult(metadata={"path": str(home.warehouse_db), "bytes": report.bytes,
+                                          "raw_deliveries_copied": report.deliveries_copied,
+                                          "raw_deliveries_removed": report.deliveries_removed})
 
 
 defs = dg.Definitions(assets=[analyst_warehouse])

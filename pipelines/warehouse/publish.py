@@ -19,16 +19,28 @@ compiled SQL, as they were before: the copy then costs, and the file holds, the 
 That SQL is kept from the last build that rebuilt every key (a key-incremental build's SQL
 selects the changed keys only). The build's working sets (``analyst_copy: omit``: which keys
 a build rebuilt) are left out.
+
+After the first publication, the raw tables (most of the rows: ten national years hold 48
+million raw rows of 69 million) are not copied again: the analyst file in place is copied as
+bytes, its raw tables are set aside while every other object is dropped and copied afresh,
+and each raw table then takes only the deliveries whose rows differ from the build's. Raw
+rows are written a whole delivery at a time (ingest loads a delivery, a later version
+removes an earlier one) and rewritten in place only by ``rekey``, which changes every row
+digest; so a delivery's row count and the digests of its rows (``raw_fingerprints``) tell
+whether the copy holds its rows as the build does.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from pipelines.contracts import all_contracts
 from pipelines.dbt.incremental import definitions_fingerprint, write_record
 from pipelines.settings import Home, connect_writer, duckdb_config
 
@@ -99,22 +111,114 @@ def views_for_analysts(dbt_target: Path, record: Path) -> tuple[dict[tuple[str, 
             if copies.get((v["schema"], v["name"])) == "view"}, omitted
 
 
+RAW_SCHEMA = "raw"
+SET_ASIDE = "__kept_for_analysts"  # suffix of a raw table set aside while the rest is replaced
+
+
+def raw_tables() -> set[tuple[str, str]]:
+    """(schema, name) of the raw tables the source contracts declare."""
+    return {(RAW_SCHEMA, t.raw_table) for c in all_contracts() for t in c.tables}
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    bytes: int
+    deliveries_copied: int  # deliveries whose raw rows were copied (all of them on a first publication)
+    deliveries_removed: int  # deliveries whose raw rows left the analyst file (superseded, rekeyed)
+    raw_tables_whole: int  # raw tables copied whole (first publication, or a column changed)
+
+
+def raw_fingerprints(relation: str) -> str:
+    """SQL: per delivery of a raw table, its row count and a digest of its rows' (row number,
+    row digest) pairs."""
+    return (f"SELECT delivery_sha256, count(*) AS n, bit_xor(hash(row_digest, \"row_number\")) AS h "
+            f"FROM {relation} GROUP BY delivery_sha256")
+
+
+def _definition(con, catalog: str, schema: str, name: str) -> str | None:
+    """The table's CREATE statement as DuckDB keeps it (columns, types, constraints)."""
+    row = con.execute("SELECT sql FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? "
+                      "AND table_name = ?", [catalog, schema, name]).fetchone()
+    return row[0] if row else None
+
+
+def _set_aside_raw_tables(con, build: str, kept: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """In ``fresh`` (a byte copy of the analyst file), rename the raw tables defined as in the
+    build, and drop everything else; returns the tables set aside."""
+    aside = {(schema, name) for schema, name in kept
+             if _definition(con, "fresh", schema, name) == _definition(con, build, schema, name)}
+    for schema, name in sorted(aside):
+        con.execute(f'ALTER TABLE fresh."{schema}"."{name}" RENAME TO "{name}{SET_ASIDE}"')
+    holding = {schema for schema, _ in aside} | {"main"}
+    for (schema,) in con.execute("SELECT schema_name FROM duckdb_schemas() WHERE database_name = 'fresh' "
+                                 "AND NOT internal").fetchall():
+        if schema not in holding:
+            con.execute(f'DROP SCHEMA fresh."{schema}" CASCADE')
+    for kind, listing in (("VIEW", "SELECT schema_name, view_name FROM duckdb_views() "
+                                   "WHERE database_name = 'fresh' AND NOT internal"),
+                          ("TABLE", "SELECT schema_name, table_name FROM duckdb_tables() "
+                                    "WHERE database_name = 'fresh'"),
+                          ("MACRO TABLE", "SELECT DISTINCT schema_name, function_name FROM duckdb_functions() "
+                                          "WHERE database_name = 'fresh' AND NOT internal "
+                                          "AND function_type = 'table_macro'"),
+                          ("MACRO", "SELECT DISTINCT schema_name, function_name FROM duckdb_functions() "
+                                    "WHERE database_name = 'fresh' AND NOT internal AND function_type = 'macro'")):
+        for schema, name in con.execute(listing).fetchall():
+            if not name.endswith(SET_ASIDE):
+                con.execute(f'DROP {kind} fresh."{schema}"."{name}"')
+    # Checkpointed before anything is written: the blocks just freed are then reused, and
+    # the file stays the size of its data.
+    con.execute("CHECKPOINT fresh")
+    return aside
+
+
+def _refresh_raw_table(con, build: str, schema: str, name: str) -> tuple[int, int]:
+    """Put the set-aside raw table back and bring it to the build's rows, delivery by
+    delivery; returns (deliveries copied, deliveries removed)."""
+    relation = f'"{schema}"."{name}"'
+    con.execute(f"DROP TABLE fresh.{relation}")  # the empty one COPY FROM DATABASE made
+    con.execute(f'ALTER TABLE fresh."{schema}"."{name}{SET_ASIDE}" RENAME TO "{name}"')
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE delivery_changes AS
+        SELECT delivery_sha256, b.n IS NOT NULL AS in_build, f.n IS NOT NULL AS in_copy
+        FROM ({raw_fingerprints(f"{build}.{relation}")}) b
+        FULL JOIN ({raw_fingerprints(f"fresh.{relation}")}) f USING (delivery_sha256)
+        WHERE b.n IS DISTINCT FROM f.n OR b.h IS DISTINCT FROM f.h""")
+    try:
+        con.execute(f"""DELETE FROM fresh.{relation} AS r WHERE EXISTS (
+            SELECT 1 FROM delivery_changes c WHERE c.in_copy AND c.delivery_sha256 IS NOT DISTINCT FROM r.delivery_sha256)""")
+        con.execute(f"""INSERT INTO fresh.{relation} BY NAME SELECT * FROM {build}.{relation} AS r WHERE EXISTS (
+            SELECT 1 FROM delivery_changes c WHERE c.in_build AND c.delivery_sha256 IS NOT DISTINCT FROM r.delivery_sha256)""")
+        return con.execute("SELECT count(*) FILTER (in_build), count(*) FILTER (in_copy) FROM delivery_changes").fetchone()
+    finally:
+        con.execute("DROP TABLE delivery_changes")
+
+
 def compact_copy(build_db: Path, target: Path, spill: Path | None = None,
-                 views: dict[tuple[str, str], str] | None = None, omitted: set[tuple[str, str]] = frozenset()) -> None:
+                 views: dict[tuple[str, str], str] | None = None, omitted: set[tuple[str, str]] = frozenset(),
+                 previous: Path | None = None) -> tuple[int, int, int]:
     """Write the build's schemas, tables, views and macros into a new file at ``target``,
-    the tables named in ``views`` as views of the SQL given, without the tables ``omitted``.
+    the tables named in ``views`` as views of the SQL given, without the tables ``omitted``;
+    returns (deliveries copied, deliveries removed, raw tables copied whole).
+
+    With ``previous`` (the analyst file published before), ``target`` starts as its bytes and
+    its raw tables keep the deliveries the build holds alike (see the module's docstring).
 
     The build is attached read-only under its own catalog name (its file's stem), which is
     the name dbt's views refer to and the name the copy takes when opened as the analyst file.
     """
+    if previous is not None:
+        shutil.copyfile(previous, target)
     con = duckdb.connect(config=duckdb_config(spill))  # in memory: both files are attached
     build = f'"{build_db.stem}"'
+    copied = removed = whole = 0
     try:
         con.execute(f"ATTACH {_quoted(str(build_db))} AS {build} (READ_ONLY)")
         con.execute(f"ATTACH {_quoted(str(target))} AS fresh")
-        con.execute(f"COPY FROM DATABASE {build} TO fresh (SCHEMA)")  # every object, no rows yet
         tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? "
                              "ORDER BY schema_name, table_name", [build_db.stem]).fetchall()
+        raw = raw_tables() & set(tables)
+        aside = _set_aside_raw_tables(con, build_db.stem, raw - set(omitted) - set(views or {})) if previous else set()
+        con.execute(f"COPY FROM DATABASE {build} TO fresh (SCHEMA)")  # every object, no rows yet
         for schema, name in tables:
             relation = f'"{schema}"."{name}"'
             if (schema, name) in omitted:
@@ -122,32 +226,41 @@ def compact_copy(build_db: Path, target: Path, spill: Path | None = None,
             elif (schema, name) in (views or {}):
                 con.execute(f"DROP TABLE fresh.{relation}")
                 con.execute(f"CREATE VIEW fresh.{relation} AS {views[(schema, name)]}")
+            elif (schema, name) in aside:
+                in_, out = _refresh_raw_table(con, build, schema, name)
+                copied, removed = copied + in_, removed + out
             else:
                 con.execute(f"INSERT INTO fresh.{relation} SELECT * FROM {build}.{relation}")
+                if (schema, name) in raw:
+                    whole += 1
+                    copied += con.execute(f"SELECT count(DISTINCT delivery_sha256) FROM {build}.{relation}").fetchone()[0]
         con.execute("CHECKPOINT fresh")
         con.execute("DETACH fresh")
     finally:
         con.close()
+    return copied, removed, whole
 
 
 def publish_warehouse(build_db: Path, warehouse_db: Path, spill: Path | None = None,
                       views: dict[tuple[str, str], str] | None = None,
-                      omitted: set[tuple[str, str]] = frozenset()) -> int:
+                      omitted: set[tuple[str, str]] = frozenset()) -> PublishReport:
     """Copy the build, compacted (``views`` and ``omitted`` as in ``compact_copy``), to the
-    analyst path atomically; returns the bytes published."""
+    analyst path atomically, starting from the analyst file in place when there is one."""
     checkpoint(build_db, spill)
     staging = warehouse_db.with_name(f".{warehouse_db.name}.incoming")
     for leftover in (staging, staging.with_name(staging.name + ".wal")):  # from a crashed publish
         leftover.unlink(missing_ok=True)
-    compact_copy(build_db, staging, spill, views, omitted)
+    # A published file is whole (checkpointed, no log beside it); anything else starts afresh.
+    previous = warehouse_db if warehouse_db.is_file() and not Path(f"{warehouse_db}.wal").exists() else None
+    copied, removed, whole = compact_copy(build_db, staging, spill, views, omitted, previous)
     with open(staging, "rb+") as handle:
         os.fsync(handle.fileno())
     os.chmod(staging, 0o644)
     os.replace(staging, warehouse_db)
-    return warehouse_db.stat().st_size
+    return PublishReport(warehouse_db.stat().st_size, copied, removed, whole)
 
 
-def publish_home(home: Home) -> int:
+def publish_home(home: Home) -> PublishReport:
     """Publish a home's build for its analysts, the models dbt's last build marked as views."""
     views, omitted = views_for_analysts(home.dbt_target, home.analyst_views)
     return publish_warehouse(home.build_db, home.warehouse_db, home.spill, views, omitted)
