@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 
 import duckdb
 import pytest
 
-from pipelines.dbt.incremental import (CHANGES_VARIABLE, IncrementalState, build_variables, definitions_fingerprint,
-                                       latest_seen_order, read_state, write_state)
+from pipelines.dbt.incremental import (CHANGES_ENV, IncrementalState, build_environment, changes_in_environment,
+                                       definitions_fingerprint, latest_seen_order, read_state, write_state)
 from pipelines.warehouse.publish import analyst_view_sql, record_analyst_views, views_for_analysts
 
 
@@ -51,10 +52,24 @@ def test_the_fingerprint_follows_models_seeds_and_the_projects_macros_only():
 
 def test_only_a_whole_build_on_the_same_definitions_rebuilds_changed_keys_only():
     state = IncrementalState(41, "defs")
-    assert build_variables(state, "defs", whole_build=True) == {CHANGES_VARIABLE: 41}
-    assert build_variables(None, "defs", whole_build=True) == {}
-    assert build_variables(state, "other", whole_build=True) == {}
-    assert build_variables(state, "defs", whole_build=False) == {}
+    assert build_environment(state, "defs", whole_build=True) == {CHANGES_ENV: "41"}
+    assert build_environment(None, "defs", whole_build=True) == {}
+    assert build_environment(state, "other", whole_build=True) == {}
+    assert build_environment(state, "defs", whole_build=False) == {}
+
+
+def test_dbt_sees_the_changes_variable_only_as_given_and_the_caller_keeps_its_own(monkeypatch):
+    monkeypatch.setenv(CHANGES_ENV, "7")  # left in the caller's environment
+    with changes_in_environment({}):
+        assert CHANGES_ENV not in os.environ  # a build of every key
+    assert os.environ[CHANGES_ENV] == "7"
+    with changes_in_environment({CHANGES_ENV: "41"}):
+        assert os.environ[CHANGES_ENV] == "41"
+    assert os.environ[CHANGES_ENV] == "7"
+    monkeypatch.delenv(CHANGES_ENV)
+    with changes_in_environment({CHANGES_ENV: "41"}):
+        pass
+    assert CHANGES_ENV not in os.environ
 
 
 def test_the_state_round_trips_and_its_absence_reads_as_none(tmp_path):

@@ -41,22 +41,23 @@ def checkpoint_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource
         manifest = json.loads(dbt_project().manifest_path.read_text(encoding="utf-8"))
         definitions = incremental.definitions_fingerprint(manifest)
         whole_build = not context.is_subset
-        variables = incremental.build_variables(incremental.read_state(home.dbt_incremental), definitions, whole_build)
+        changes = incremental.build_environment(incremental.read_state(home.dbt_incremental), definitions, whole_build)
         taken_in = incremental.latest_seen_order(home.build_db)
         home.dbt_incremental.unlink(missing_ok=True)  # a build that does not finish leaves no state
-        context.log.info("dbt rebuilds " + (f"the keys changed since delivery {variables[incremental.CHANGES_VARIABLE]}"
-                                            if variables else "every key"))
+        context.log.info("dbt rebuilds " + (f"the keys changed since delivery {changes[incremental.CHANGES_ENV]}"
+                                            if changes else "every key"))
         # Unit tests pin the SQL and run in the test suite; a production run builds and tests data.
         # target and logs under the home, one folder rewritten per run, not a new one in dbt_project/target/
         arguments = ["build", "--exclude-resource-type", "unit_test"]
         # Changed keys only, or every key from scratch: a table built by other definitions is
         # dropped rather than rewritten row by row.
-        arguments += ["--vars", json.dumps(variables)] if variables else ["--full-refresh"]
-        invocation = dbt.cli(arguments, context=context, target_path=home.dbt_target)
+        arguments += [] if changes else ["--full-refresh"]
+        with incremental.changes_in_environment(changes):  # dbt's process starts within
+            invocation = dbt.cli(arguments, context=context, target_path=home.dbt_target)
         yield from invocation.stream()
         if whole_build:
             incremental.write_state(home.dbt_incremental, incremental.IncrementalState(taken_in, definitions))
-            if not variables:
+            if not changes:
                 record_analyst_views(invocation.get_artifact("manifest.json"), home.analyst_views)
         owner_only(home.dbt_target)
 

@@ -1,8 +1,8 @@
 """What a dbt build must rebuild: every key, or only the keys deliveries changed since the last.
 
 The key-incremental models (``dbt_project/macros/incremental.sql``) rebuild the keys their
-``int_changes__*`` model lists when dbt is given ``changes_since_seen_order``: the
-``dq.deliveries`` seen_order the last complete build had taken in. That number is recorded
+``int_changes__*`` model lists when dbt's environment has ``CHECKPOINT_DBT_CHANGES_SINCE``:
+the ``dq.deliveries`` seen_order the last complete build had taken in. That number is recorded
 here, in ``HOME/state/dbt_incremental.json``, only after a build of every model succeeded,
 with a fingerprint of the definitions it was built with; it is removed before each build, so
 a build that fails or is cut short leaves none, and the next builds every key, as does a
@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
 
-CHANGES_VARIABLE = "changes_since_seen_order"
+# An environment variable, not a dbt var: dbt parses the whole project again when a var
+# changes (about 4 s of each run), and only the files that read it when this does.
+CHANGES_ENV = "CHECKPOINT_DBT_CHANGES_SINCE"
 
 
 @dataclass(frozen=True)
@@ -39,13 +44,28 @@ def definitions_fingerprint(manifest: dict) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def build_variables(state: IncrementalState | None, definitions: str, whole_build: bool) -> dict:
-    """dbt ``--vars`` of the next build: the changes since the last complete build when that
-    build stands for these definitions and this build takes in every model, else none (every
-    key is rebuilt)."""
+def build_environment(state: IncrementalState | None, definitions: str, whole_build: bool) -> dict[str, str]:
+    """What dbt's environment adds for the next build: the changes since the last complete
+    build when that build stands for these definitions and this build takes in every model,
+    else nothing (every key is rebuilt)."""
     if state is None or state.definitions != definitions or not whole_build:
         return {}
-    return {CHANGES_VARIABLE: state.built_through_seen_order}
+    return {CHANGES_ENV: str(state.built_through_seen_order)}
+
+
+@contextmanager
+def changes_in_environment(changes: dict[str, str]) -> Iterator[None]:
+    """The environment a dbt process started inside inherits: the changes variable as given,
+    or absent (a value left in the caller's environment must not make a build of every key
+    incremental); as it was, afterwards."""
+    before = os.environ.pop(CHANGES_ENV, None)
+    os.environ.update(changes)
+    try:
+        yield
+    finally:
+        os.environ.pop(CHANGES_ENV, None)
+        if before is not None:
+            os.environ[CHANGES_ENV] = before
 
 
 def read_state(path: Path) -> IncrementalState | None:
