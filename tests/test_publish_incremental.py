@@ -10,7 +10,7 @@ import pytest
 
 from pipelines.ingest.load import ingest_landing
 from pipelines.settings import Home
-from pipelines.warehouse.publish import compact_copy, publish_warehouse
+from pipelines.warehouse.publish import compact_copy, publish_warehouse, raw_tables
 from tests.ingest_files import rms_row, write_rms
 
 
@@ -52,6 +52,15 @@ def _build(home: Home, sql: str) -> None:
         con.close()
 
 
+def published_once(tmp_path: Path, *arrest_ids: str) -> Home:
+    """A home whose one RMS month is loaded and published."""
+    landing, home = tmp_path / "landing", Home(tmp_path / "home")
+    write_rms(landing / "rms/arrests_202610.csv", [rms_row(arrest_id) for arrest_id in arrest_ids])
+    ingest_landing(landing, home.build_db, home.restricted_db, b"k" * 32)
+    publish_warehouse(home.build_db, home.warehouse_db, home.spill)
+    return home
+
+
 def test_later_publications_copy_only_the_deliveries_that_changed(tmp_path):
     landing, home = tmp_path / "landing", Home(tmp_path / "home")
 
@@ -59,7 +68,7 @@ def test_later_publications_copy_only_the_deliveries_that_changed(tmp_path):
         ingest_landing(landing, home.build_db, home.restricted_db, b"k" * 32)
         report = publish_warehouse(home.build_db, home.warehouse_db, home.spill)
         assert_same_as_a_fresh_copy(home, tmp_path)
-        return report.deliveries_copied, report.deliveries_removed, report.raw_tables_whole
+        return report.raw
 
     write_rms(landing / "rms/arrests_202609.csv", [rms_row("DUR-A-0000001", updated="2026-09-03T10:00:00",
                                                            arrest_datetime="2026-09-02T23:15:00")])
@@ -72,7 +81,7 @@ def test_later_publications_copy_only_the_deliveries_that_changed(tmp_path):
                  "CREATE VIEW marts.by_month AS SELECT source_month, count(*) AS n FROM warehouse.raw.rms_arrests "
                  "GROUP BY ALL; CREATE MACRO marts.twice(x) AS 2 * x")
     report = publish_warehouse(home.build_db, home.warehouse_db, home.spill)
-    assert (report.deliveries_copied, report.deliveries_removed) == (2, 0)  # the first: every delivery
+    assert report.raw[:2] == (2, 0)  # the first: every delivery
     assert_same_as_a_fresh_copy(home, tmp_path)
 
     # A new month: only its delivery is copied; the models the build replaced are replaced.
@@ -92,36 +101,38 @@ def test_later_publications_copy_only_the_deliveries_that_changed(tmp_path):
 
 
 def test_rows_rewritten_in_place_as_rekey_does_are_copied_again(tmp_path):
-    landing, home = tmp_path / "landing", Home(tmp_path / "home")
-    write_rms(landing / "rms/arrests_202610.csv", [rms_row("DUR-A-0000001"), rms_row("DUR-A-0000002")])
-    ingest_landing(landing, home.build_db, home.restricted_db, b"k" * 32)
-    publish_warehouse(home.build_db, home.warehouse_db, home.spill)
+    home = published_once(tmp_path, "DUR-A-0000001", "DUR-A-0000002")
     # rekey rewrites each row's digest and pseudonym, in place
     _build(home, "UPDATE raw.rms_arrests SET row_digest = md5(row_digest), person_pseudonym = md5(person_pseudonym)")
     report = publish_warehouse(home.build_db, home.warehouse_db, home.spill)
-    assert (report.deliveries_copied, report.deliveries_removed) == (1, 1)
+    assert report.raw[:2] == (1, 1)
     assert_same_as_a_fresh_copy(home, tmp_path)
 
 
 def test_a_raw_table_defined_differently_is_copied_whole(tmp_path):
-    landing, home = tmp_path / "landing", Home(tmp_path / "home")
-    write_rms(landing / "rms/arrests_202610.csv", [rms_row("DUR-A-0000001")])
-    ingest_landing(landing, home.build_db, home.restricted_db, b"k" * 32)
-    publish_warehouse(home.build_db, home.warehouse_db, home.spill)
+    home = published_once(tmp_path, "DUR-A-0000001")
     _build(home, "ALTER TABLE raw.rms_arrests ADD COLUMN added_later VARCHAR")
     report = publish_warehouse(home.build_db, home.warehouse_db, home.spill)
-    assert report.raw_tables_whole == 1 and report.deliveries_copied == 1
+    assert report.raw.raw_tables_whole == 1 and report.raw.deliveries_copied == 1
     assert_same_as_a_fresh_copy(home, tmp_path)
 
 
 def test_the_comparison_sees_a_stale_raw_row(tmp_path):
     """The check above can fail: a copy that missed an in-place change differs from a fresh one."""
-    landing, home = tmp_path / "landing", Home(tmp_path / "home")
-    write_rms(landing / "rms/arrests_202610.csv", [rms_row("DUR-A-0000001")])
-    ingest_landing(landing, home.build_db, home.restricted_db, b"k" * 32)
-    publish_warehouse(home.build_db, home.warehouse_db, home.spill)
+    home = published_once(tmp_path, "DUR-A-0000001")
     # A change no writer of raw rows makes: a value rewritten with its digest kept.
     _build(home, "UPDATE raw.rms_arrests SET station_code = 'XXX01'")
     publish_warehouse(home.build_db, home.warehouse_db, home.spill)
     with pytest.raises(AssertionError):
         assert_same_as_a_fresh_copy(home, tmp_path)
+
+
+def test_an_analyst_file_with_a_log_beside_it_is_not_built_upon(tmp_path):
+    """Only a whole published file is copied as bytes: one with a write-ahead log beside it
+    (not what a publication leaves) is replaced by a fresh copy."""
+    home = published_once(tmp_path, "DUR-A-0000001")
+    Path(f"{home.warehouse_db}.wal").write_bytes(b"")
+    report = publish_warehouse(home.build_db, home.warehouse_db, home.spill)
+    assert report.raw.raw_tables_whole == len(raw_tables()) and report.raw.deliveries_copied == 1
+    assert not Path(f"{home.warehouse_db}.wal").exists()  # it was the old file's
+    assert_same_as_a_fresh_copy(home, tmp_path)

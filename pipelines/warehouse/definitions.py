@@ -18,11 +18,12 @@ def analyst_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult
     home = home_from_env()
     with home.exclusive_writer():
         report = publish_home(home)
-    context.log.info(f"analyst file: {report.deliveries_copied} delivery(ies) of raw rows copied, "
-                     f"{report.deliveries_removed} removed, {report.raw_tables_whole} raw table(s) copied whole")
+    raw = report.raw
+    context.log.info(f"analyst file: {raw.deliveries_copied} delivery(ies) of raw rows copied, "
+                     f"{raw.deliveries_removed} removed, {raw.raw_tables_whole} raw table(s) copied whole")
     return dg.MaterializeResult(metadata={"path": str(home.warehouse_db), "bytes": report.bytes,
-                                          "raw_deliveries_copied": report.deliveries_copied,
-                                          "raw_deliveries_removed": report.deliveries_removed})
+                                          "raw_deliveries_copied": raw.deliveries_copied,
+                                          "raw_deliveries_removed": raw.deliveries_removed})
 
 
 defs = dg.Definitions(assets=[analyst_warehouse])

@@ -37,6 +37,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 
@@ -120,12 +121,16 @@ def raw_tables() -> set[tuple[str, str]]:
     return {(RAW_SCHEMA, t.raw_table) for c in all_contracts() for t in c.tables}
 
 
+class RawCopied(NamedTuple):
+    deliveries_copied: int  # deliveries whose raw rows were copied (all of them on a first publication)
+    deliveries_removed: int  # deliveries whose raw rows left the analyst file (superseded, rekeyed)
+    raw_tables_whole: int  # raw tables copied whole (first publication, or a definition changed)
+
+
 @dataclass(frozen=True)
 class PublishReport:
     bytes: int
-    deliveries_copied: int  # deliveries whose raw rows were copied (all of them on a first publication)
-    deliveries_removed: int  # deliveries whose raw rows left the analyst file (superseded, rekeyed)
-    raw_tables_whole: int  # raw tables copied whole (first publication, or a column changed)
+    raw: RawCopied
 
 
 def raw_fingerprints(relation: str) -> str:
@@ -195,10 +200,10 @@ def _refresh_raw_table(con, build: str, schema: str, name: str) -> tuple[int, in
 
 def compact_copy(build_db: Path, target: Path, spill: Path | None = None,
                  views: dict[tuple[str, str], str] | None = None, omitted: set[tuple[str, str]] = frozenset(),
-                 previous: Path | None = None) -> tuple[int, int, int]:
+                 previous: Path | None = None) -> RawCopied:
     """Write the build's schemas, tables, views and macros into a new file at ``target``,
     the tables named in ``views`` as views of the SQL given, without the tables ``omitted``;
-    returns (deliveries copied, deliveries removed, raw tables copied whole).
+    returns what it copied of the raw tables.
 
     With ``previous`` (the analyst file published before), ``target`` starts as its bytes and
     its raw tables keep the deliveries the build holds alike (see the module's docstring).
@@ -238,7 +243,7 @@ def compact_copy(build_db: Path, target: Path, spill: Path | None = None,
         con.execute("DETACH fresh")
     finally:
         con.close()
-    return copied, removed, whole
+    return RawCopied(copied, removed, whole)
 
 
 def publish_warehouse(build_db: Path, warehouse_db: Path, spill: Path | None = None,
@@ -251,13 +256,15 @@ def publish_warehouse(build_db: Path, warehouse_db: Path, spill: Path | None = N
     for leftover in (staging, staging.with_name(staging.name + ".wal")):  # from a crashed publish
         leftover.unlink(missing_ok=True)
     # A published file is whole (checkpointed, no log beside it); anything else starts afresh.
-    previous = warehouse_db if warehouse_db.is_file() and not Path(f"{warehouse_db}.wal").exists() else None
-    copied, removed, whole = compact_copy(build_db, staging, spill, views, omitted, previous)
+    stale_log = Path(f"{warehouse_db}.wal")
+    previous = warehouse_db if warehouse_db.is_file() and not stale_log.exists() else None
+    raw = compact_copy(build_db, staging, spill, views, omitted, previous)
     with open(staging, "rb+") as handle:
         os.fsync(handle.fileno())
     os.chmod(staging, 0o644)
     os.replace(staging, warehouse_db)
-    return PublishReport(warehouse_db.stat().st_size, copied, removed, whole)
+    stale_log.unlink(missing_ok=True)  # the old file's (opened for writing by hand): DuckDB would replay it on the new
+    return PublishReport(warehouse_db.stat().st_size, raw)
 
 
 def publish_home(home: Home) -> PublishReport:
