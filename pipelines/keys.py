@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipelines.contracts import Table, all_contracts, load_contract
+from pipelines.contracts import load_contract, raw_tables
 from pipelines.settings import KEY_FILE_ENV, ConfigurationError, Home, WriterBusy, pseudonym_key
 
 FINGERPRINT_LABEL = b"checkpoint-warehouse pseudonym key fingerprint v1"
@@ -176,15 +176,12 @@ def main_rekey(args) -> int:
     return 0
 
 
-def _raw_tables() -> dict[str, Table]:
-    return {t.raw_table: t for c in all_contracts() for t in c.tables}
-
-
 def rows_under_key(landing: Path, source: str, month: str, file_name: str, sha256: str,
                    key: bytes) -> dict[str, pd.DataFrame]:
     """Each loadable row of one delivery as ingest would load it under ``key``: its row
     number, row digest and (for tables with a person) pseudonym, by raw table."""
-    from pipelines.ingest.load import cyclic_gc_paused, digest_key
+    from pipelines.ingest.load import digest_key
+    from pipelines.ingest.prepare import cyclic_gc_paused
     from pipelines.ingest.readers import DeliveryRejected, read_csv, read_xlsx
     from pipelines.ingest.validate import reference_connection, rows_for_warehouse, validate_sheet
 
@@ -223,7 +220,7 @@ def rows_under_key(landing: Path, source: str, month: str, file_name: str, sha25
 
 
 def _pseudonym_columns() -> set[str]:
-    return {c.warehouse_name for t in _raw_tables().values() for c in t.columns if c.pii == "pseudonymise"}
+    return {c.warehouse_name for t in raw_tables().values() for c in t.columns if c.pii == "pseudonymise"}
 
 
 def _rewrite(con: duckdb.DuckDBPyConnection, fresh: dict[str, pd.DataFrame]) -> tuple[int, int, list[str]]:
@@ -231,7 +228,7 @@ def _rewrite(con: duckdb.DuckDBPyConnection, fresh: dict[str, pd.DataFrame]) -> 
     the old -> new pseudonym map applied to every other table holding a pseudonym column."""
     pseudonym_columns = _pseudonym_columns()
     maps, rows, tables = [], 0, []
-    for raw_table in _raw_tables():
+    for raw_table in raw_tables():
         total = con.execute(f"SELECT count(*) FROM raw.{raw_table}").fetchall()[0][0]
         frame = fresh.get(raw_table)
         if frame is None:

@@ -251,3 +251,8 @@ def load_contract(source: str) -> SourceContract:
 
 def all_contracts() -> list[SourceContract]:
     return [load_contract(s) for s in SOURCES]
+
+
+def raw_tables() -> dict[str, Table]:
+    """Every contract table by the name of its table in schema ``raw``."""
+    return {t.raw_table: t for c in all_contracts() for t in c.tables}

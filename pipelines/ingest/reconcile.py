@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from pipelines.contracts import all_contracts
+from pipelines.contracts import raw_tables
 from pipelines.dq import DeliveryStatus
 
 
@@ -43,8 +43,7 @@ def reconciliation_failures(con: duckdb.DuckDBPyConnection) -> list[Discrepancy]
     judged by its latest row.
     """
     raw = " UNION ALL ".join(
-        f"SELECT delivery_sha256 AS sha256, file_name FROM raw.{t.raw_table}"
-        for c in all_contracts() for t in c.tables)
+        f"SELECT delivery_sha256 AS sha256, file_name FROM raw.{name}" for name in raw_tables())
     accepted, superseded = f"'{DeliveryStatus.ACCEPTED}'", f"'{DeliveryStatus.SUPERSEDED}'"
     rows = con.execute(f"""
         WITH in_raw AS (SELECT sha256, file_name, count(*) AS n FROM ({raw}) GROUP BY ALL),

@@ -20,7 +20,7 @@ def analyst_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult
         report = publish_home(home)
     raw = report.raw
     context.log.info(f"analyst file: {raw.deliveries_copied} delivery(ies) of raw rows copied, "
-                     f"{raw.deliveries_removed} removed, {raw.raw_tables_whole} raw table(s) copied whole")
+                     f"{raw.deliveries_removed} removed, {raw.tables_whole} raw table(s) copied whole")
     return dg.MaterializeResult(metadata={"path": str(home.warehouse_db), "bytes": report.bytes,
                                           "raw_deliveries_copied": raw.deliveries_copied,
                                           "raw_deliveries_removed": raw.deliveries_removed})

@@ -41,7 +41,7 @@ from typing import NamedTuple
 
 import duckdb
 
-from pipelines.contracts import all_contracts
+from pipelines.contracts import raw_tables
 from pipelines.dbt.incremental import definitions_fingerprint, write_record
 from pipelines.settings import Home, connect_writer, duckdb_config
 
@@ -112,19 +112,13 @@ def views_for_analysts(dbt_target: Path, record: Path) -> tuple[dict[tuple[str, 
             if copies.get((v["schema"], v["name"])) == "view"}, omitted
 
 
-RAW_SCHEMA = "raw"
 SET_ASIDE = "__kept_for_analysts"  # suffix of a raw table set aside while the rest is replaced
-
-
-def raw_tables() -> set[tuple[str, str]]:
-    """(schema, name) of the raw tables the source contracts declare."""
-    return {(RAW_SCHEMA, t.raw_table) for c in all_contracts() for t in c.tables}
 
 
 class RawCopied(NamedTuple):
     deliveries_copied: int  # deliveries whose raw rows were copied (all of them on a first publication)
     deliveries_removed: int  # deliveries whose raw rows left the analyst file (superseded, rekeyed)
-    raw_tables_whole: int  # raw tables copied whole (first publication, or a definition changed)
+    tables_whole: int  # raw tables copied whole (first publication, or a definition changed)
 
 
 @dataclass(frozen=True)
@@ -221,7 +215,7 @@ def compact_copy(build_db: Path, target: Path, spill: Path | None = None,
         con.execute(f"ATTACH {_quoted(str(target))} AS fresh")
         tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? "
                              "ORDER BY schema_name, table_name", [build_db.stem]).fetchall()
-        raw = raw_tables() & set(tables)
+        raw = {("raw", name) for name in raw_tables()} & set(tables)
         aside = _set_aside_raw_tables(con, build_db.stem, raw - set(omitted) - set(views or {})) if previous else set()
         con.execute(f"COPY FROM DATABASE {build} TO fresh (SCHEMA)")  # every object, no rows yet
         for schema, name in tables:
