@@ -58,9 +58,9 @@ from pipelines.ingest import load
 real_insert = load._insert_rows
 
 
-def lossy(con, landed, outcome, secret):  # a loader that drops the last row
+def lossy(con, landed, outcome, *rest):  # a loader that drops the last row
     outcome.to_load = outcome.to_load.iloc[:-1]
-    real_insert(con, landed, outcome, secret)
+    real_insert(con, landed, outcome, *rest)
 
 
 load._insert_rows = lossy

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from pipelines.ingest.discovery import LandedFile
-from pipelines.ingest.prepare import in_order, may_prepare_beside, prepare_delivery
+from pipelines.ingest.prepare import (
+    WORKBOOK_PREPARED_ALONE_FROM_BYTES,
+    Delivery,
+    in_order,
+    may_prepare_beside,
+    prepare_delivery,
+)
 from tests.ingest_files import rms_row, write_rms
 
 SECRET, ROW_KEY = b"prepare-secret", b"row-digest-key"
@@ -34,9 +40,9 @@ def test_the_worker_hands_each_delivery_on_in_order_with_its_own_preparation(tmp
     for delivery in handed:
         if delivery.landed.is_delivery:
             alone = prepare_delivery(delivery.landed, delivery.data, SECRET, ROW_KEY)
-            ((checked, _),) = delivery.prepared().sheets
-            ((expected, _),) = alone.sheets
-            assert checked.checked.equals(expected.checked), delivery.landed.file_name
+            (sheet,), (expected,) = delivery.prepared().sheets, alone.sheets
+            assert sheet.checked.checked.equals(expected.checked.checked), delivery.landed.file_name
+            assert sheet.gate == expected.gate
             assert delivery.prepared().personal_digests == alone.personal_digests
     assert handed[3].made is not None  # asked for above, made here
 
@@ -57,10 +63,16 @@ def test_a_refused_delivery_is_prepared_as_its_reason(tmp_path):
     assert empty.rejection == "zero bytes: the file is empty" and not empty.sheets
 
 
-def test_a_workbook_is_prepared_while_no_other_delivery_is(tmp_path):
-    rms, _ = landed_rms(tmp_path, "2026-01", "DUR-A-0000001")
-    custody = LandedFile("custody/custody_202601.csv", tmp_path / "c.csv", "c", "custody", "2026-01", 1)
+def test_a_large_workbook_is_prepared_while_no_other_delivery_is(tmp_path):
+    def delivery(landed: LandedFile, size: int) -> Delivery:
+        return Delivery(landed, b"x" * size, SECRET, ROW_KEY)
+
+    rms = delivery(landed_rms(tmp_path, "2026-01", "DUR-A-0000001")[0], 1000)
+    custody = delivery(LandedFile("custody/custody_202601.csv", tmp_path / "c.csv", "c", "custody", "2026-01", 1),
+                       WORKBOOK_PREPARED_ALONE_FROM_BYTES * 2)
     workbook = LandedFile("programme/checkpoint_programme_202601.xlsx", tmp_path / "p.xlsx", "p", "programme",
                           "2026-01", 1)
-    assert may_prepare_beside([], workbook) and may_prepare_beside([rms], custody)
-    assert not may_prepare_beside([rms], workbook) and not may_prepare_beside([workbook], custody)
+    large, small = (delivery(workbook, WORKBOOK_PREPARED_ALONE_FROM_BYTES + n) for n in (0, -1))
+    assert may_prepare_beside([], large) and may_prepare_beside([rms], custody)
+    assert not may_prepare_beside([rms], large) and not may_prepare_beside([large], custody)
+    assert may_prepare_beside([rms], small) and may_prepare_beside([small], custody)

@@ -31,7 +31,7 @@ from pipelines.ingest.prepare import (
 from pipelines.ingest.readers import DeliveryRejected
 from pipelines.ingest.screening import flags_of, remember_digests
 from pipelines.ingest.store import RESTRICTED_COLUMNS, ensure_schema, key_text_sql, open_restricted, raw_columns
-from pipelines.ingest.validate import SheetOutcome, rows_for_warehouse, sort_rows
+from pipelines.ingest.validate import SheetOutcome, sort_rows
 from pipelines.settings import connect_writer, ingest_memory_limit
 
 
@@ -90,14 +90,14 @@ def earlier_digests(con, table: Table, month: str, keys: pd.Series) -> dict[str,
     """
     if keys.empty:
         return {}
-    texts = keys.astype(str)
     first = table.key[0]
-    con.register("delivery_keys", pd.DataFrame({"key_text": texts, "first_key": texts.str.split(chr(31)).str[0]}))
+    con.register("delivery_keys", pd.DataFrame({"key_text": keys.astype(str)}))
     try:
         rows = con.execute(f"""
             WITH candidates AS (
                 SELECT * FROM raw.{table.raw_table}
-                WHERE CAST({first} AS VARCHAR) IN (SELECT first_key FROM delivery_keys) OR {first} IS NULL
+                WHERE CAST({first} AS VARCHAR) IN (SELECT split_part(key_text, chr(31), 1) FROM delivery_keys)
+                   OR {first} IS NULL
             )
             SELECT key_text, row_digest FROM (
                 SELECT {key_text_sql(table)} AS key_text, row_digest,
@@ -118,22 +118,22 @@ def _sorted_sheets(con, restricted, landed: LandedFile, prepared: PreparedDelive
         raise DeliveryRejected(prepared.rejection)
     remember_digests(restricted, prepared.personal_digests)
     outcomes = []
-    for checked, candidates in prepared.sheets:
-        def history(keys, table=checked.table):
+    for sheet in prepared.sheets:
+        def history(keys, table=sheet.checked.table):
             return earlier_digests(con, table, landed.month, keys)
 
-        outcomes.append(sort_rows(checked, history, flags_of(restricted, candidates)))
+        outcomes.append(sort_rows(sheet.checked, history, flags_of(restricted, sheet.screen)))
     return outcomes
 
 
-def _gate(landed: LandedFile, outcomes: list[SheetOutcome]) -> list[tuple]:
-    """dq.validation_results rows of the GX suites run on the rows about to load."""
+def _gate(landed: LandedFile, prepared: PreparedDelivery, outcomes: list[SheetOutcome]) -> list[tuple]:
+    """dq.validation_results rows of the GX suites on the rows about to load: GX ran on every
+    checked row as the delivery was prepared, and its findings are read on those rows."""
     rows = []
-    for outcome in outcomes:
-        suite = expectations.suite_definition(landed.source, outcome.table)
+    for sheet, outcome in zip(prepared.sheets, outcomes, strict=True):
         if outcome.to_load.empty:
             continue
-        results = expectations.validate_with_gx(suite, expectations.gate_frame(outcome.table, outcome.to_load))
+        results = expectations.results_on_rows(sheet.gate, outcome.to_load.index)
         rows += [(landed.sha256, landed.file_name, outcome.table.name, r.suite, r.expectation,
                   r.column_name, r.success, r.unexpected_count, r.element_count) for r in results]
     return rows
@@ -148,17 +148,16 @@ def gate_failure(validation_rows: list[tuple]) -> tuple[str, int] | None:
     return f"GX gate failed on rows the validator passed (a validator defect): {detail}", len(failed)
 
 
-def _insert_rows(con, landed: LandedFile, outcome: SheetOutcome, secret: bytes) -> None:
-    frame = rows_for_warehouse(outcome, secret)
-    frame["delivery_sha256"] = landed.sha256
-    frame["source_month"] = landed.month
-    frame["delivery_version"] = landed.version
-    frame["file_name"] = landed.file_name
-    columns = raw_columns(outcome.table)
-    select = ", ".join(f"CAST({name} AS {sql_type}) AS {name}" for name, sql_type in columns)
-    con.register("to_insert", frame)
+def _insert_rows(con, landed: LandedFile, outcome: SheetOutcome) -> None:
+    """Insert the rows to load, prepared as the warehouse holds them (``prepare_sheet``), with
+    their delivery's lineage."""
+    lineage = {"delivery_sha256": landed.sha256, "source_month": landed.month,
+               "delivery_version": landed.version, "file_name": landed.file_name}
+    select = ", ".join(f"CAST(${name} AS {sql_type}) AS {name}" if name in lineage else
+                       f"CAST({name} AS {sql_type}) AS {name}" for name, sql_type in raw_columns(outcome.table))
+    con.register("to_insert", outcome.to_load)
     try:
-        con.execute(f"INSERT INTO raw.{outcome.table.raw_table} BY NAME SELECT {select} FROM to_insert")
+        con.execute(f"INSERT INTO raw.{outcome.table.raw_table} BY NAME SELECT {select} FROM to_insert", lineage)
     finally:
         con.unregister("to_insert")
 
@@ -226,7 +225,7 @@ def missing_from_snapshot(con, table: Table, landed: LandedFile) -> int:
     """, [landed.month]).fetchone()[0]
 
 
-def ingest_delivery(con, restricted, landed: LandedFile, prepared: PreparedDelivery, secret: bytes) -> DeliveryResult:
+def ingest_delivery(con, restricted, landed: LandedFile, prepared: PreparedDelivery) -> DeliveryResult:
     """Decide one delivery's fate from its ``prepare_delivery`` and record it."""
     result = DeliveryResult(landed.file_name, landed.sha256, DeliveryStatus.REJECTED, landed.source,
                             landed.month, landed.version)
@@ -237,7 +236,7 @@ def ingest_delivery(con, restricted, landed: LandedFile, prepared: PreparedDeliv
         result.events.append(Event(EventKind.REJECTED, Severity.ERROR, str(rejection)))
         _record_alone(con, result)
         return result
-    validation_rows = _gate(landed, outcomes)
+    validation_rows = _gate(landed, prepared, outcomes)
     failure = gate_failure(validation_rows)
     if failure:  # our validator let invalid rows through: refuse the delivery whole, keep the evidence
         result.reason, failed = failure
@@ -283,7 +282,7 @@ def ingest_delivery(con, restricted, landed: LandedFile, prepared: PreparedDeliv
             con.execute("UPDATE dq.deliveries SET status = ?, reason = ? WHERE sha256 = ? AND file_name = ?",
                         [DeliveryStatus.SUPERSEDED, f"replaced by {landed.file_name}", in_force[0], in_force[1]])
         for outcome in (o for o in outcomes if not o.to_load.empty):
-            _insert_rows(con, landed, outcome, secret)
+            _insert_rows(con, landed, outcome)
             _crash_point("after_raw_insert")
         result.status = DeliveryStatus.ACCEPTED
         for table in snapshot_tables(contract):
@@ -344,7 +343,7 @@ def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: b
                 _record_alone(con, result)
             else:
                 with cyclic_gc_paused():
-                    result = ingest_delivery(con, restricted, landed, delivery.prepared(), secret)
+                    result = ingest_delivery(con, restricted, landed, delivery.prepared())
                 seen_digests.add(landed.sha256)
             report.results.append(result)
             if on_result is not None:

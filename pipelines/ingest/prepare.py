@@ -11,6 +11,7 @@ While that process loads a delivery, each worker prepares one of the next.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import gc
 import multiprocessing
@@ -20,11 +21,19 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from pipelines.contracts import SOURCES, load_contract
+from pipelines.contracts import SOURCES, Table, load_contract
 from pipelines.ingest.discovery import LandedFile
-from pipelines.ingest.readers import DeliveryRejected, read_delivery
+from pipelines.ingest.expectations import GateFinding, gate_frame, gx_findings, suite_definition
+from pipelines.ingest.readers import DeliveryRejected, RawSheet, read_delivery
 from pipelines.ingest.screening import ScreenCandidates, personal_digests, personal_key, screen_candidates
-from pipelines.ingest.validate import CheckedSheet, check_header, check_sheet, reference_connection
+from pipelines.ingest.validate import (
+    CheckedSheet,
+    check_header,
+    check_sheet,
+    coded_as_categories,
+    reference_connection,
+    warehouse_rows,
+)
 
 # A landing this large (bytes of unseen deliveries) is worth worker processes: below it,
 # starting them (about 2 s of imports each) costs more than they save.
@@ -32,6 +41,18 @@ PREPARE_AHEAD_FROM_BYTES = 64 * 1024 * 1024
 # Preparing is most of a delivery's work (a national month: about 5.7 s of 6.7 s, plus 0.9 s
 # to send it across), so one worker would only move the wait: two keep two cores busy.
 PREPARE_WORKERS = 2 if (os.cpu_count() or 1) >= 2 else 0
+# A workbook this large is prepared alone (``prepared_alone``): a worker preparing one holds
+# about a hundred times its size.
+WORKBOOK_PREPARED_ALONE_FROM_BYTES = 4 * 1024 * 1024
+
+
+@dataclass
+class PreparedSheet:
+    checked: CheckedSheet
+    screen: ScreenCandidates
+    # The GX gate run on every checked row; the rows that load are a subset, decided later
+    # (``expectations.results_on_rows``).
+    gate: tuple[GateFinding, ...]
 
 
 @dataclass
@@ -39,7 +60,22 @@ class PreparedDelivery:
     """A delivery read and checked, or the reason it is refused whole."""
     rejection: str | None = None
     personal_digests: frozenset[str] = frozenset()  # of every sheet: remembered before any is screened
-    sheets: tuple[tuple[CheckedSheet, ScreenCandidates], ...] = ()
+    sheets: tuple[PreparedSheet, ...] = ()
+
+
+def prepare_sheet(sheet: RawSheet, table: Table, landed: LandedFile, secret: bytes, row_digest_key: bytes,
+                  personal: bytes, reference) -> PreparedSheet:
+    """A sheet checked, screened and gated; its checked rows handed on as the warehouse
+    would hold them (``warehouse_rows``): what is left of them to do needs no personal value,
+    and a national month's names and identifiers were a third of what crossed to the
+    loading process."""
+    checked = check_sheet(sheet, table, landed.month, row_digest_key, reference)
+    rows = coded_as_categories(warehouse_rows(checked.checked, table, secret), table)
+    gate = ()
+    if not rows.empty:  # the gate sees no personal column: the warehouse's rows serve it as well
+        gate = tuple(gx_findings(suite_definition(landed.source, table), gate_frame(table, rows)))
+    checked = dataclasses.replace(checked, checked=rows)
+    return PreparedSheet(checked, screen_candidates(sheet, table, personal), gate)
 
 
 def prepare_delivery(landed: LandedFile, data: bytes | None, secret: bytes, row_digest_key: bytes) -> PreparedDelivery:
@@ -59,8 +95,8 @@ def prepare_delivery(landed: LandedFile, data: bytes | None, secret: bytes, row_
         return PreparedDelivery(
             personal_digests=frozenset().union(
                 *(personal_digests(sheet, contract.table(sheet.table), personal) for sheet in sheets)),
-            sheets=tuple((check_sheet(sheet, contract.table(sheet.table), landed.month, row_digest_key, reference),
-                          screen_candidates(sheet, contract.table(sheet.table), personal))
+            sheets=tuple(prepare_sheet(sheet, contract.table(sheet.table), landed, secret, row_digest_key, personal,
+                                       reference)
                          for sheet in sheets))
     finally:
         reference.close()
@@ -163,17 +199,20 @@ def _start_worker(secret: bytes, row_digest_key: bytes) -> _Worker:
     return _Worker(process, channel)
 
 
-def prepared_alone(landed: LandedFile) -> bool:
+def prepared_alone(delivery: Delivery) -> bool:
     """Whether a delivery is prepared while no other is, by a worker that has prepared
-    nothing else: a workbook, whose cells become Python objects many times its size (ten
-    national years: a 13 MB snapshot of every contract took a worker to 1.3 GiB; with two
-    such workers beside the loading process, ingest went over 4 GiB)."""
-    return landed.source in SOURCES and _format_of(landed.source) == "xlsx"
+    nothing else: a large workbook, whose cells become Python objects many times its size
+    (ten national years: a 13 MB snapshot of every contract took a worker to 1.3 GiB; with two
+    such workers beside the loading process, ingest went over 4 GiB). A smaller one (a
+    national year's are under 2 MB) is prepared beside another delivery, like a CSV."""
+    landed = delivery.landed
+    return (landed.source in SOURCES and _format_of(landed.source) == "xlsx"
+            and len(delivery.data or b"") >= WORKBOOK_PREPARED_ALONE_FROM_BYTES)
 
 
-def may_prepare_beside(in_flight: list[LandedFile], landed: LandedFile) -> bool:
-    """Whether ``landed`` may be prepared while ``in_flight`` are."""
-    return not in_flight or not (prepared_alone(landed) or any(map(prepared_alone, in_flight)))
+def may_prepare_beside(in_flight: list[Delivery], delivery: Delivery) -> bool:
+    """Whether ``delivery`` may be prepared while ``in_flight`` are."""
+    return not in_flight or not (prepared_alone(delivery) or any(map(prepared_alone, in_flight)))
 
 
 @functools.cache
@@ -185,7 +224,7 @@ def in_order(files: Iterable[tuple[LandedFile, bytes | None]], secret: bytes, ro
              workers: int, worth_preparing: Callable[[LandedFile], bool]) -> Iterator[Delivery]:
     """Each file in order, its preparation made when asked for or, with ``workers`` > 0, by
     worker processes, each preparing one of the next files while the caller loads this one
-    (a workbook only while no other file is being prepared: ``prepared_alone``).
+    (a large workbook only while no other file is being prepared: ``prepared_alone``).
     ``worth_preparing`` says, as a file is taken, whether the caller is likely to ask (not for
     a file seen before)."""
     if workers < 1:
@@ -199,7 +238,7 @@ def in_order(files: Iterable[tuple[LandedFile, bytes | None]], secret: bytes, ro
     free: deque[_Worker] = deque()
 
     def may_send(delivery: Delivery) -> bool:
-        return bool(free) and may_prepare_beside([d.landed for d in in_flight.values()], delivery.landed)
+        return bool(free) and may_prepare_beside(list(in_flight.values()), delivery)
 
     def send_ahead() -> None:
         # Send files in order while a worker is free and the memory rule allows, taking files
@@ -217,7 +256,7 @@ def in_order(files: Iterable[tuple[LandedFile, bytes | None]], secret: bytes, ro
                         break
             if unsent is None or not may_send(unsent):
                 return
-            if prepared_alone(unsent.landed) and len(free) > 1:
+            if prepared_alone(unsent) and len(free) > 1:
                 # From here on one worker is enough, and a fresh one holds none of the memory
                 # the others kept from the files before (deliveries come source by source).
                 for worker in free:

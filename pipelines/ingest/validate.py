@@ -331,9 +331,9 @@ def sort_rows(
     remaining = ~duplicate
     has_key = ~checked["key_text"].str.contains(NULL_MARK, regex=False)
     candidates = remaining & has_key
-    distinct = checked[candidates].groupby("key_text")["row_digest"].transform("nunique")
-    conflicting = pd.Series(False, index=checked.index)
-    conflicting[distinct.index] = distinct > 1
+    # A key is in conflict where its remaining rows differ. No two remaining rows are equal
+    # (every repeat of a digest is a duplicate), so that is where a key has two of them.
+    conflicting = candidates & checked["key_text"].where(candidates).duplicated(keep=False)
     key_label = ", ".join(table.key)
 
     def key_reason(kind: ReasonKind, message: str) -> Reason:
@@ -373,16 +373,31 @@ def pseudonymise(secret: bytes, values: pd.Series) -> list[str | None]:
     return [pseudonym_of[str(v)] if here else None for v, here in zip(items, present)]
 
 
-def rows_for_warehouse(outcome: SheetOutcome, secret: bytes) -> pd.DataFrame:
-    """The loadable rows with personal data removed: identifiers pseudonymised, the rest dropped."""
-    frame = outcome.to_load
-    table = outcome.table
+def warehouse_rows(frame: pd.DataFrame, table: Table, secret: bytes) -> pd.DataFrame:
+    """Checked rows with personal data removed: identifiers pseudonymised, the rest dropped;
+    derived columns, row numbers and digests kept, and the key text if the frame has it."""
     out = pd.DataFrame(index=frame.index)
     for column in (c for c in table.columns if c.warehouse_name):
         values = frame[column.name]
         out[column.warehouse_name] = pseudonymise(secret, values) if column.pii else values
     for derived in table.derived:
         out[derived["name"]] = frame[derived["name"]]
-    out["row_number"] = frame["row_number"]
-    out["row_digest"] = frame["row_digest"]
+    for kept in ("row_number", "row_digest", "key_text"):
+        if kept in frame:
+            out[kept] = frame[kept]
     return out
+
+
+def coded_as_categories(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """``frame`` with its columns held to a code list or to Y/N as categorical: the same
+    values and nulls, each distinct text held once (a national month's rows: a few dozen
+    codes in place of a million strings), so set checks and copies between processes work
+    on the codes."""
+    coded = {c.name: "category" for c in table.columns
+             if (c.codes or c.type == "flag") and c.name in frame and frame[c.name].dtype != "category"}
+    return frame.astype(coded) if coded else frame
+
+
+def rows_for_warehouse(outcome: SheetOutcome, secret: bytes) -> pd.DataFrame:
+    """The loadable rows with personal data removed (``warehouse_rows``)."""
+    return warehouse_rows(outcome.to_load, outcome.table, secret).drop(columns="key_text", errors="ignore")

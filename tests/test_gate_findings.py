@@ -1,0 +1,42 @@
+"""The GX gate runs on every checked row as a delivery is prepared; its results on the rows
+that load are read from those findings. Read on any subset, they are what GX itself reports
+on that subset alone (real GX, on a real checked sheet)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from pipelines.contracts import load_contract
+from pipelines.ingest.expectations import gate_frame, gx_findings, results_on_rows, suite_definition, validate_with_gx
+from pipelines.ingest.readers import read_delivery
+from pipelines.ingest.validate import check_sheet
+from tests.ingest_files import rms_row, write_rms
+
+
+def test_the_gate_read_on_a_subset_is_gx_on_that_subset(tmp_path):
+    contract = load_contract("rms")
+    table = contract.tables[0]
+    rows = [rms_row(f"DUR-A-{n:07d}") for n in range(1, 7)]
+    rows[1]["force_code"] = "ZZZ"  # not in the code list
+    rows[2]["record_version"] = "0"  # below the minimum
+    rows[3]["record_status"] = ""  # required
+    path = write_rms(tmp_path / "arrests_202610.csv", rows)
+    (sheet,) = read_delivery(path.read_bytes(), contract)
+    checked = check_sheet(sheet, table, "2026-10", b"row-key").checked
+    suite = suite_definition("rms", table)
+    findings = gx_findings(suite, gate_frame(table, checked))
+
+    def alone(subset):
+        return [asdict(r) for r in validate_with_gx(suite, gate_frame(table, subset))]
+
+    for labels in ([0, 4, 5], [0, 1, 5], [2, 3], [0, 1, 2, 3, 4, 5], [5]):
+        subset = checked.loc[labels]
+        read = [asdict(r) for r in results_on_rows(findings, subset.index)]
+        assert read == alone(subset), labels
+
+    failed = {(r.expectation, r.column_name, r.unexpected_count)
+              for r in results_on_rows(findings, checked.index) if not r.success}
+    assert failed == {("expect_column_values_to_be_in_set", "force_code", 1),
+                      ("expect_column_values_to_be_between", "record_version", 1),
+                      ("expect_column_values_to_not_be_null", "record_status", 1)}
+    assert all(r.success for r in results_on_rows(findings, checked.loc[[0, 4, 5]].index))
