@@ -135,12 +135,12 @@ def _worker(channel, secret: bytes, row_digest_key: bytes) -> None:
     try:
         while True:
             landed, data = channel.recv()
-            try:
-                with cyclic_gc_paused():
+            with cyclic_gc_paused():  # pickling a national month with the collector on took twice as long
+                try:
                     answer = ("prepared", prepare_delivery(landed, data, secret, row_digest_key))
-            except Exception as error:  # noqa: BLE001 - raised again where the delivery is loaded
-                answer = ("error", able_to_cross(error))
-            channel.send(answer)
+                except Exception as error:  # noqa: BLE001 - raised again where the delivery is loaded
+                    answer = ("error", able_to_cross(error))
+                channel.send(answer)
     except (EOFError, BrokenPipeError):  # the ingest process has finished, or died
         return
     finally:
@@ -171,7 +171,8 @@ class _Worker:
 
     def answer(self) -> PreparedDelivery:
         try:
-            kind, value = self.channel.recv()
+            with cyclic_gc_paused():  # its millions of objects, rebuilt
+                kind, value = self.channel.recv()
         except EOFError:
             self.process.join()
             raise ChildProcessError(f"a prepare process ended (exit code {self.process.exitcode})") from None
