@@ -66,9 +66,8 @@ class PreparedDelivery:
 def prepare_sheet(sheet: RawSheet, table: Table, landed: LandedFile, secret: bytes, row_digest_key: bytes,
                   personal: bytes, reference) -> PreparedSheet:
     """A sheet checked, screened and gated; its checked rows handed on as the warehouse
-    would hold them (``warehouse_rows``): what is left of them to do needs no personal value,
-    and a national month's names and identifiers were a third of what crossed to the
-    loading process."""
+    would hold them (``warehouse_rows``, codes as categoricals): what is left to do with them
+    needs no personal value, so none crosses to the loading process."""
     checked = check_sheet(sheet, table, landed.month, row_digest_key, reference)
     rows = coded_as_categories(warehouse_rows(checked.checked, table, secret), table)
     gate = ()

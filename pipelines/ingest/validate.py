@@ -222,7 +222,9 @@ class CheckedSheet:
     rows_read: int
     extra_columns: list[str]
     malformed: list[Quarantined]
-    checked: pd.DataFrame  # typed columns, derived columns, row_number, key_text, row_digest
+    # typed columns, derived columns, row_number, key_text, row_digest; once prepared
+    # (``prepare_sheet``), the columns as the warehouse holds them
+    checked: pd.DataFrame
     failed: dict[int, tuple[list[int], list[int]]]  # row number -> (column check, rule check) positions
     row_numbers: list[int]  # every row read, in file order, with its raw text
     raw_texts: list[str]
