@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+import pytest
+
 from pipelines.contracts import load_contract
 from pipelines.ingest.expectations import gate_frame, gx_findings, results_on_rows, suite_definition, validate_with_gx
 from pipelines.ingest.readers import read_delivery
@@ -40,3 +42,15 @@ def test_the_gate_read_on_a_subset_is_gx_on_that_subset(tmp_path):
                       ("expect_column_values_to_be_between", "record_version", 1),
                       ("expect_column_values_to_not_be_null", "record_status", 1)}
     assert all(r.success for r in results_on_rows(findings, checked.loc[[0, 4, 5]].index))
+
+
+def test_an_expectation_that_compares_rows_cannot_be_read_on_a_subset(tmp_path):
+    contract = load_contract("rms")
+    table = contract.tables[0]
+    path = write_rms(tmp_path / "arrests_202610.csv", [rms_row("DUR-A-0000001"), rms_row("DUR-A-0000002")])
+    (sheet,) = read_delivery(path.read_bytes(), contract)
+    checked = check_sheet(sheet, table, "2026-10", b"row-key").checked
+    suite = {"name": "planted", "expectations": [
+        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "force_code"}}]}
+    with pytest.raises(ValueError, match="judges rows together"):
+        gx_findings(suite, gate_frame(table, checked))

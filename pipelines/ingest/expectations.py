@@ -3,9 +3,10 @@
 The suites are not written by hand: each contract column's declaration (required, code
 list, pattern, bounds) becomes expectations, so a rule lives once, in the contract. The
 JSON copies in ``expectations/`` are generated (``checkpoint-warehouse expectations``) and a
-test keeps them equal to what the contracts say. GX validates the rows a delivery is about
-to load, on a pandas batch, before the load transaction commits: our own validator and GX
-must agree that nothing invalid gets through.
+test keeps them equal to what the contracts say. GX validates a delivery's checked rows, on
+a pandas batch, where the delivery is prepared; its findings are read on the rows about to
+load, before the load transaction commits: our own validator and GX must agree that nothing
+invalid gets through.
 """
 
 from __future__ import annotations
@@ -21,6 +22,15 @@ from pipelines.ingest.validate import coded_as_categories
 from pipelines.paths import EXPECTATIONS_DIR
 
 
+# The expectations that judge each value by itself, so that their findings on a frame can be
+# read on any subset of its rows (``results_on_rows``). An expectation that compares rows
+# (uniqueness, say) would need GX run again on the rows that load.
+NOT_NULL, IN_SET, MATCHES = ("expect_column_values_to_not_be_null", "expect_column_values_to_be_in_set",
+                              "expect_column_values_to_match_regex")
+BETWEEN = "expect_column_values_to_be_between"
+PER_VALUE_EXPECTATIONS = frozenset({NOT_NULL, IN_SET, MATCHES, BETWEEN})
+
+
 def suite_name(source: str, table: Table) -> str:
     return f"{source}__{table.name}"
 
@@ -32,18 +42,18 @@ def column_expectations(column: Column) -> list[dict]:
     out = []
     name = column.name
     if not column.nullable:
-        out.append({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": name}})
+        out.append({"type": NOT_NULL, "kwargs": {"column": name}})
     if column.codes:
-        out.append({"type": "expect_column_values_to_be_in_set",
+        out.append({"type": IN_SET,
                     "kwargs": {"column": name, "value_set": list(column.codes)}})
     if column.type == "flag":
-        out.append({"type": "expect_column_values_to_be_in_set",
+        out.append({"type": IN_SET,
                     "kwargs": {"column": name, "value_set": ["Y", "N"]}})
     if column.pattern:
-        out.append({"type": "expect_column_values_to_match_regex",
+        out.append({"type": MATCHES,
                     "kwargs": {"column": name, "regex": column.pattern}})
     if column.minimum is not None or column.maximum is not None:
-        out.append({"type": "expect_column_values_to_be_between",
+        out.append({"type": BETWEEN,
                     "kwargs": {"column": name, "min_value": column.minimum, "max_value": column.maximum}})
     return out
 
@@ -84,7 +94,7 @@ class ExpectationResult:
 
 
 def gate_frame(table: Table, to_load: pd.DataFrame) -> pd.DataFrame:
-    """The typed, non-personal columns of the rows about to load, as GX should see them.
+    """The typed, non-personal columns of rows GX validates, as GX should see them.
 
     Dates stay datetime64 (NaT is null to GX): boxing them as Python objects cost more than
     the validation itself on a national month, and GX's results are the same. Columns held to
@@ -143,6 +153,8 @@ def gx_findings(suite: dict, frame: pd.DataFrame) -> list[GateFinding]:
     for result in validation.results:
         config = result.expectation_config
         rows = result.result.get("unexpected_index_list")
+        if rows is not None and config.type not in PER_VALUE_EXPECTATIONS:
+            raise ValueError(f"{config.type} judges rows together: its findings cannot be read on a subset")
         findings.append(GateFinding(suite["name"], config.type, config.kwargs.get("column"),
                                     None if rows is None else frozenset(rows), bool(result.success)))
     return findings
