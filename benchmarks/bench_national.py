@@ -15,7 +15,8 @@ and prints, with ratios:
   holds the last K months of that history only (``--short-months``, default 3, as the
   issue's target compares a year with three months): the cost of history;
 - peak memory of each step: the largest resident set of the process tree, sampled from
-  ``/proc`` (DuckDB's memory limit and the Python side together), and the analyst file's size.
+  ``/proc`` (DuckDB's memory limit and the Python side together), the analyst file's size,
+  and the build database's size with the rows that hold the workbooks' contracts.
 
 Every step runs in its own process, as a user would run it. Nothing here asserts a time.
 """
@@ -102,6 +103,20 @@ def step_seconds(home: Path) -> dict[str, float]:
         latest = instance.get_runs(limit=1)[0]
         return {s.step_key: s.end_time - s.start_time for s in instance.get_run_step_stats(latest.run_id)
                 if s.end_time and s.start_time}
+
+
+def stored(home: Path) -> str:
+    """The build database's size and how many rows hold the workbooks' contracts."""
+    import duckdb
+
+    build = home / "state" / "build" / "warehouse.duckdb"
+    con = duckdb.connect(str(build), read_only=True)
+    try:
+        contracts = con.execute("SELECT count(*) FROM raw.programme_contracts").fetchone()[0]
+        keys = con.execute("SELECT count(DISTINCT contract_ref) FROM raw.programme_contracts").fetchone()[0]
+    finally:
+        con.close()
+    return f"build database {build.stat().st_size / 1e6:,.0f} MB, raw.programme_contracts {contracts:,} rows for {keys:,} contracts"
 
 
 def landing_of(all_months: Path, out: Path, months: set[str], with_strays: bool) -> Path:
@@ -205,6 +220,7 @@ def main() -> None:
         analyst = (long_home / "warehouse.duckdb").stat().st_size
         print(f"  whole run:                                 {run.seconds:7.1f} s = {run.seconds / floor:5.1f} x floor"
               f"   peak {run.peak_rss / 2**20:,.0f} MiB   exit {run.exit_code}   analyst file {analyst / 1e6:,.0f} MB")
+        print(f"  {stored(long_home)}")
 
         landing_of(generated, first, {extra}, with_strays=False)  # month N + 1 lands beside the history
         more_long = timed([cli, "run", "--landing", str(first), "--home", str(long_home)], env, log)
@@ -229,6 +245,7 @@ def main() -> None:
         print(f"  one more month / average month of first load: {more_long.seconds / average:5.2f}")
         print(f"  analyst file: {analyst / 1e6:,.0f} MB -> {analyst_after / 1e6:,.0f} MB "
               f"({(analyst_after / analyst - 1) * 100:+.0f}%)")
+        print(f"  after it: {stored(long_home)}")
         print(f"\npeak memory of any step: {max(s.peak_rss for s in (ingest, run, more_long, more_short)) / 2**30:.2f} GiB"
               f" (process tree, sampled every 0.2 s); log: {log if args.keep else 'removed'}")
     finally:

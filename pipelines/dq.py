@@ -180,7 +180,21 @@ VALIDATION_RESULTS = _table(
     ("seen_order", "INTEGER", "The dq.deliveries row it belongs to (a file the gate refused is taken again)."),
 )
 
-INGEST_TABLES = (DELIVERIES, QUARANTINED_ROWS, QUARANTINE_REASONS, DELIVERY_EVENTS, VALIDATION_RESULTS)
+SNAPSHOT_FOLDS = _table(
+    "snapshot_folds",
+    "Loaded rows of a snapshot table (workbook contracts) later removed from raw because they only "
+    "repeat the key's row before them: a key keeps the row where each of its values began and its "
+    "latest row, so its latest values, lineage and first month are unchanged. One row per delivery "
+    "that lost rows, table and delivery whose loading removed them; for an accepted delivery, its "
+    "rows in raw plus its rows folded are its rows loaded.",
+    *_FILE, "table_name",
+    ("rows_folded", "INTEGER", "Rows of the delivery removed from raw."),
+    ("folded_by_sha256", "VARCHAR", "The SHA-256 of the delivery whose loading removed them."),
+    ("folded_by_file_name", "VARCHAR", "The file name of the delivery whose loading removed them."),
+)
+
+INGEST_TABLES = (DELIVERIES, QUARANTINED_ROWS, QUARANTINE_REASONS, DELIVERY_EVENTS, VALIDATION_RESULTS,
+                 SNAPSHOT_FOLDS)
 MODEL_TABLES = ("orphan_references", "consistency_checks")  # built by dbt (dbt_project/models/dq)
 ALERTS_TABLE = "alerts"  # written by pipelines.alerts.history
 

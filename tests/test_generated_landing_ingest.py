@@ -6,6 +6,7 @@ import duckdb
 
 from generator import generate_landing
 from pipelines.ingest.load import ingest_landing
+from pipelines.ingest.reconcile import reconciliation_failures
 from pipelines.settings import Home
 
 # The generator's word for a fate, and what dq.deliveries says once the whole folder is in.
@@ -21,6 +22,8 @@ def test_every_generated_delivery_reconciles_and_matches_its_planted_faults(tmp_
     rows = {r[0]: r[1:] for r in con.execute("""
         SELECT file_name, status, rows_read, rows_loaded, rows_quarantined, rows_duplicate FROM dq.deliveries
     """).fetchall()}
+    assert reconciliation_failures(con) == []  # rows folded by a later snapshot included
+    assert con.execute("SELECT sum(rows_folded) FROM dq.snapshot_folds").fetchone()[0] > 0
     con.close()
     assert set(rows) == {f["path"] for f in summary["files"]}
     replaced = {f["path"].replace("_v2", "") for f in summary["files"] if f["expected_fate"] == "accepted (replaces v1)"}

@@ -225,6 +225,41 @@ def missing_from_snapshot(con, table: Table, landed: LandedFile) -> int:
     """, [landed.month]).fetchone()[0]
 
 
+def fold_snapshot_rows(con, table: Table, sha256: str, file_name: str) -> list[tuple[str, str, int]]:
+    """Remove the rows of ``table`` that a snapshot merely repeats, for the keys the delivery
+    (``sha256``, ``file_name``) loaded; returns (sha256, file_name, rows removed) per delivery
+    that lost rows.
+
+    A key keeps, in month order, the row where each of its values began and its latest row
+    (the one that describes it, with its lineage). A row equal to the key's row before it
+    that is not its latest says nothing new: every later row equal to it stands for it, so
+    the key's latest values and where they began are unchanged by removing it. The rows of
+    a key change rarely, so storage follows the changes, not the number of snapshots.
+    """
+    keys = ", ".join(table.key)
+    relation = f"raw.{table.raw_table}"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE folded AS
+        SELECT rowid AS raw_rowid, delivery_sha256, file_name FROM (
+            SELECT rowid, delivery_sha256, file_name, row_digest,
+                   lag(row_digest) OVER by_month AS previous_digest,
+                   lead(source_month) OVER by_month IS NULL AS is_latest
+            FROM {relation}
+            WHERE ({keys}) IN (SELECT ({keys}) FROM {relation}
+                               WHERE delivery_sha256 = $sha256 AND file_name = $file_name)
+            WINDOW by_month AS (PARTITION BY {keys} ORDER BY source_month, delivery_version)
+        )
+        WHERE NOT is_latest AND row_digest = previous_digest
+    """, {"sha256": sha256, "file_name": file_name})
+    try:
+        counts = con.execute("SELECT delivery_sha256, file_name, count(*) FROM folded GROUP BY ALL ORDER BY ALL").fetchall()
+        if counts:
+            con.execute(f"DELETE FROM {relation} WHERE rowid IN (SELECT raw_rowid FROM folded)")
+        return counts
+    finally:
+        con.execute("DROP TABLE folded")
+
+
 def ingest_delivery(con, restricted, landed: LandedFile, prepared: PreparedDelivery) -> DeliveryResult:
     """Decide one delivery's fate from its ``prepare_delivery`` and record it."""
     result = DeliveryResult(landed.file_name, landed.sha256, DeliveryStatus.REJECTED, landed.source,
@@ -292,6 +327,9 @@ def ingest_delivery(con, restricted, landed: LandedFile, prepared: PreparedDeliv
                     EventKind.CONTRACT_MISSING_FROM_SNAPSHOT, Severity.WARNING,
                     f"{missing} {table.name} key(s) loaded earlier are missing from this snapshot; "
                     "their last loaded rows stand", missing, table.key))
+            insert_bulk(con, dq.SNAPSHOT_FOLDS.qualified, _names(dq.SNAPSHOT_FOLDS), [
+                (sha256, file_name, table.name, n, landed.sha256, landed.file_name)
+                for sha256, file_name, n in fold_snapshot_rows(con, table, landed.sha256, landed.file_name)])
     _record(con, result, validation_rows)
     insert_bulk(con, dq.QUARANTINED_ROWS.qualified, _names(dq.QUARANTINED_ROWS), [
         (landed.sha256, landed.source, landed.month, landed.version, landed.file_name, o.table.name,

@@ -27,13 +27,15 @@ class Discrepancy:
     rows_duplicate: int | None
     rows_in_raw: int
     rows_in_quarantine: int
+    rows_folded: int  # removed from raw by a later snapshot (dq.snapshot_folds)
 
 
 def reconciliation_failures(con: duckdb.DuckDBPyConnection) -> list[Discrepancy]:
     """Deliveries whose recorded counts disagree with the rows in raw and in quarantine.
 
-    - an accepted delivery: raw holds exactly rows_loaded of its rows, and
-      rows_read = loaded + quarantined + duplicate;
+    - an accepted delivery: raw holds exactly rows_loaded of its rows, less those a later
+      snapshot folded away (``dq.snapshot_folds``), and rows_read = loaded + quarantined +
+      duplicate;
     - a superseded one: raw holds none of its rows (a late lower version recorded
       rows_loaded 0, so rows_read may exceed the sum);
     - accepted or superseded: dq.quarantined_rows holds exactly rows_quarantined of its rows;
@@ -48,24 +50,27 @@ def reconciliation_failures(con: duckdb.DuckDBPyConnection) -> list[Discrepancy]
     rows = con.execute(f"""
         WITH in_raw AS (SELECT sha256, file_name, count(*) AS n FROM ({raw}) GROUP BY ALL),
         in_quarantine AS (SELECT sha256, file_name, count(*) AS n FROM dq.quarantined_rows GROUP BY ALL),
+        folded AS (SELECT sha256, file_name, sum(rows_folded) AS n FROM dq.snapshot_folds GROUP BY ALL),
         -- A file the GX gate refused is taken again: its latest row is the one that counts.
         latest AS (SELECT * FROM dq.deliveries
                    QUALIFY row_number() OVER (PARTITION BY sha256, file_name ORDER BY seen_order DESC) = 1),
         counted AS (
             SELECT coalesce(d.file_name, r.file_name, q.file_name) AS file_name, d.status, d.seen_order,
                    d.rows_read, d.rows_loaded, d.rows_quarantined, d.rows_duplicate,
-                   coalesce(r.n, 0) AS rows_in_raw, coalesce(q.n, 0) AS rows_in_quarantine
+                   coalesce(r.n, 0) AS rows_in_raw, coalesce(q.n, 0) AS rows_in_quarantine,
+                   coalesce(f.n, 0) AS rows_folded
             FROM latest d
             FULL JOIN in_raw r ON r.sha256 = d.sha256 AND r.file_name = d.file_name
             FULL JOIN in_quarantine q ON q.sha256 = coalesce(d.sha256, r.sha256)
                                      AND q.file_name = coalesce(d.file_name, r.file_name)
+            LEFT JOIN folded f ON f.sha256 = d.sha256 AND f.file_name = d.file_name
         )
         SELECT file_name, status, rows_read, rows_loaded, rows_quarantined, rows_duplicate,
-               rows_in_raw, rows_in_quarantine
+               rows_in_raw, rows_in_quarantine, rows_folded
         FROM counted
         WHERE NOT coalesce(CASE
             WHEN status = {accepted} THEN
-                rows_in_raw = rows_loaded AND rows_in_quarantine = rows_quarantined
+                rows_in_raw + rows_folded = rows_loaded AND rows_in_quarantine = rows_quarantined
                 AND rows_read = rows_loaded + rows_quarantined + rows_duplicate
             WHEN status = {superseded} THEN
                 rows_in_raw = 0 AND rows_in_quarantine = rows_quarantined

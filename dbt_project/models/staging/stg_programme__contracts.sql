@@ -1,6 +1,7 @@
 -- One row per contract: its row in the latest workbook that loaded it, i.e. the greatest
 -- (source_month, delivery_version). Every workbook is a whole snapshot, so a contract
--- missing from a later snapshot keeps its last loaded row (ingest reports it).
+-- missing from a later snapshot keeps its last loaded row (ingest reports it). Raw holds a
+-- contract's latest row and the rows where its values changed (ingest folds the rest).
 with source as (
 
     select * from {{ source('raw', 'programme_contracts') }}
@@ -9,12 +10,11 @@ with source as (
 
 latest as (
 
-    -- The latest row and the number of snapshots per contract, as one grouping: a window
-    -- would sort every row of every snapshot by contract (four times slower on a year).
+    -- The latest row per contract, as one grouping: a window would sort every stored row
+    -- by contract (four times slower on a year when raw kept every snapshot).
     select
         contract_ref,
-        arg_max(source, (source_month, delivery_version, "row_number")) as row,
-        count(*)                                                       as snapshot_count
+        arg_max(source, (source_month, delivery_version, "row_number")) as row
     from source
     group by contract_ref
 
@@ -28,7 +28,6 @@ select
     cast(row.status as varchar)             as status,
     cast(row.status_date as date)           as status_date,
     cast(row.failure_reason as varchar)     as failure_reason,
-    cast(snapshot_count as integer)         as snapshot_count,
     cast(row.delivery_sha256 as varchar)    as delivery_sha256,
     cast(row.source_month as varchar)       as source_month,
     cast(row.delivery_version as integer)   as delivery_version,
