@@ -184,7 +184,8 @@ SNAPSHOT_FOLDS = _table(
     "snapshot_folds",
     "Loaded rows of a snapshot table (workbook contracts) later removed from raw because they only "
     "repeat the key's row before them: a key keeps the row where each of its values began and its "
-    "latest row, so its latest values, lineage and first month are unchanged. One row per delivery "
+    "latest row, which is what the models read (docs/decisions.md, \"Storing a contract once per "
+    "change\"). One row per delivery "
     "that lost rows, table and delivery whose loading removed them; for an accepted delivery, its "
     "rows in raw plus its rows folded are its rows loaded.",
     *_FILE, "table_name",

@@ -39,6 +39,13 @@ def test_every_generated_delivery_reconciles_and_matches_its_planted_faults(tmp_
             ), planned["path"]
     assert {"rejected", "duplicate", "ignored", "superseded"} <= {r[0] for r in rows.values()}
 
+    # The reconciliation can fail on folds: rows folded out of raw but not recorded show.
+    con = duckdb.connect(str(home.build_db))
+    (folded_file,) = con.execute("SELECT min(file_name) FROM dq.snapshot_folds").fetchone()
+    con.execute("DELETE FROM dq.snapshot_folds WHERE file_name = ?", [folded_file])
+    assert [d.file_name for d in reconciliation_failures(con)] == [folded_file]
+    con.close()
+
 
 def _contents(build_db, restricted_db) -> dict[str, list[tuple]]:
     """Every table's rows, sorted, without the columns that say when (which differ by run)."""

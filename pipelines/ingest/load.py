@@ -383,6 +383,7 @@ def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: b
                 with cyclic_gc_paused():
                     result = ingest_delivery(con, restricted, landed, delivery.prepared())
                 seen_digests.add(landed.sha256)
+            delivery.release()
             report.results.append(result)
             if on_result is not None:
                 on_result(result)

@@ -140,6 +140,14 @@ def _worker(channel, secret: bytes, row_digest_key: bytes) -> None:
                 except Exception as error:  # noqa: BLE001 - raised again where the delivery is loaded
                     answer = ("error", able_to_cross(error))
                 channel.send(answer)
+            # Held until the next answer replaced it, a delivery's rows lived on through the
+            # next one's preparation; and cycles (GX's validators among them) keep a
+            # delivery's frames until a full collection, which the paused collector rarely
+            # reaches. Ten national years: workers grew to 1.35 GiB each; five RMS months
+            # prepared in one process left 718 MiB held, 519 MiB with a collection after each
+            # (0.15 to 0.35 s, while the loading process loads).
+            del answer, data
+            gc.collect()
     except (EOFError, BrokenPipeError):  # the ingest process has finished, or died
         return
     finally:
@@ -161,6 +169,11 @@ class Delivery:
         if self.made is None:
             self.made = prepare_delivery(self.landed, self.data, self._secret, self._row_digest_key)
         return self.made
+
+    def release(self) -> None:
+        """Drop its bytes and preparation once it is loaded: the caller's loop still holds it
+        while the next delivery's preparation is received (a national month: hundreds of MB)."""
+        self.data = self.made = None
 
 
 @dataclass(eq=False)  # a worker is itself, whatever its fields: a key of in_flight
