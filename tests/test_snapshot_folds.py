@@ -94,7 +94,8 @@ def test_folding_keeps_what_the_warehouse_reads(deliveries):
     assert _read(folded) == _read(kept_all)
     stored = folded.execute("SELECT count(*) FROM raw.programme_contracts").fetchone()[0]
     everything = kept_all.execute("SELECT count(*) FROM raw.programme_contracts").fetchone()[0]
-    assert stored <= everything
+    # Every row gone is counted (a folded row whose delivery is later replaced is counted too).
+    assert stored <= everything <= stored + removed
 
 
 @settings(max_examples=60, deadline=None)
