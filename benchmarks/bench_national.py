@@ -34,6 +34,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
@@ -107,8 +109,6 @@ def step_seconds(home: Path) -> dict[str, float]:
 
 def stored(home: Path) -> str:
     """The build database's size and how many rows hold the workbooks' contracts."""
-    import duckdb
-
     build = home / "state" / "build" / "warehouse.duckdb"
     con = duckdb.connect(str(build), read_only=True)
     try:

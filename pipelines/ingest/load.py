@@ -233,8 +233,10 @@ def fold_snapshot_rows(con, table: Table, sha256: str, file_name: str) -> list[t
     A key keeps, in month order, the row where each of its values began and its latest row
     (the one that describes it, with its lineage). A row equal to the key's row before it
     that is not its latest says nothing new: every later row equal to it stands for it, so
-    the key's latest values and where they began are unchanged by removing it. The rows of
-    a key change rarely, so storage follows the changes, not the number of snapshots.
+    the key's latest values and where they began are unchanged by removing it (but for a
+    re-delivery that later drops the key: docs/decisions.md, "Storing a contract once per
+    change"). The rows of a key change rarely, so storage follows the changes, not the
+    number of snapshots.
     """
     keys = ", ".join(table.key)
     relation = f"raw.{table.raw_table}"
