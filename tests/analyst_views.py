@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 
 # The build's working sets (`analyst_copy: omit`): which keys a build rebuilt.
-WORKING_SETS = ("int_changes__arrests", "int_changes__custody_records")
+WORKING_SETS = ("int_changes__arrests", "int_changes__custody_records", "int_changes__sessions")
 
 
 def analyst_views_against_build(home: Path) -> tuple[dict[str, str], set[str], dict[str, int]]:

@@ -3,16 +3,17 @@
 A generated landing arrives in three runs of the real command line, with what makes a
 delivery change old months: an RMS month re-delivered as `_v2` without some of its arrests
 (their custody records lose their arrest), a custody `_v2` that arrives a month late, a late
-RMS version that moves an arrest to the next month, and workbooks whose snapshots change
-contracts started months before. After each run, the incremental build database is rebuilt
-from scratch in a copy (every key, `--full-refresh`) and every table of every model compared,
-row for row. A planted fault (the recorded state claiming the last deliveries were already
+RMS version that moves an arrest to the next month, workbooks whose snapshots change
+contracts started months before, and a workbook `_v2` that leaves sessions out and changes
+one. After each run, the incremental build database is rebuilt from scratch in a copy (every
+key, `--full-refresh`) and every table of every model compared, row for row. A planted fault (the recorded state claiming the last deliveries were already
 built) must make the comparison fail.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import os
@@ -23,8 +24,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import python_calamine
 
 from generator import generate_landing
+from generator.writers import xlsx_bytes
 from pipelines.paths import DBT_PROJECT_DIR
 from tests.analyst_views import analyst_views_against_build
 from tests.cli_process import cli_env, run_cli
@@ -91,6 +94,47 @@ def write_rms_rows(path: Path, header: list[str], rows: list[list[str]]) -> None
     write_rms(path, [dict(zip(header, row)) for row in rows], header)
 
 
+def workbook_sheets(path: Path) -> list[tuple[str, list, list[list]]]:
+    """(name, header, rows) of each sheet, empty cells as None."""
+    workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+    sheets = []
+    for name in workbook.sheet_names:
+        header, *rows = workbook.get_sheet_by_name(name).to_python()
+        sheets.append((name, header, [[None if value == "" else value for value in row] for row in rows]))
+    return sheets
+
+
+def contract_ref(value) -> str:
+    """As the contract holds it: trimmed, upper case (the generator writes some otherwise)."""
+    return str(value or "").strip().upper()
+
+
+def contracts_with_sessions(path: Path) -> set[str]:
+    (_, header, rows), = [sheet for sheet in workbook_sheets(path) if sheet[0] == "Sessions"]
+    return {contract_ref(row[header.index("contract_ref")]) for row in rows} - {""}
+
+
+def workbook_v2(original: Path, target: Path, sessions_left_out: set[str]) -> None:
+    """A `_v2` of a workbook: every session of ``sessions_left_out`` contracts left out, and
+    one other session's attendance changed; the contracts as they were."""
+    sheets = []
+    for name, header, rows in workbook_sheets(original):
+        if name == "Sessions":
+            contract, attendance = header.index("contract_ref"), header.index("attendance")
+            rows = [row for row in rows if contract_ref(row[contract]) not in sessions_left_out]
+            rows[0][attendance] = "MISSED" if rows[0][attendance] == "ATTENDED" else "ATTENDED"
+        sheets.append((name, header, rows))
+    target.write_bytes(xlsx_bytes(sheets, dt.datetime(2025, 5, 2)))
+
+
+def custody_v2(original: Path, target: Path, left_out: str) -> None:
+    """A `_v2` of a custody file without the one line of the record ``left_out``."""
+    lines = original.read_bytes().splitlines(keepends=True)
+    kept = [line for line in lines if left_out.encode() not in line]
+    assert len(kept) == len(lines) - 1
+    target.write_bytes(b"".join(kept))
+
+
 def arrests_once(generated: Path, header: list[str], month_rows: list[list[str]]) -> list[list[str]]:
     """Rows of arrests with this one version in the whole landing, arrested before the 28th."""
     counts: dict[str, int] = {}
@@ -138,9 +182,29 @@ def staged(tmp_path_factory):
     assert april_header == header
     deliver(*month("202504"), *month("202505"))
     write_rms_rows(landing / "rms/arrests_202504.csv", header, [*april, later])
+    # Contracts whose sessions no delivery after March holds: only the March `_v2` leaving
+    # them out, or a change in their chain, can change their sessions in the last run.
+    sessions_in = {m: contracts_with_sessions(generated / f"programme/checkpoint_programme_{m}.xlsx") for m in MONTHS}
+    no_later_sessions = sessions_in["202503"] - sessions_in["202504"] - sessions_in["202505"]
+    left_out = set(sorted(no_later_sessions)[:3])
+    workbook_v2(generated / "programme/checkpoint_programme_202503.xlsx",
+                landing / "programme/checkpoint_programme_202503_v2.xlsx", left_out)
+    # A contract with sessions before March only loses its custody record to a custody `_v2`
+    # of January: its sessions' chain breaks, though no session of it arrives.
+    custody_of = {}  # contract -> custody record, as the latest workbook holding it says
+    for m in MONTHS:
+        (_, header_c, contracts), = [s for s in workbook_sheets(generated / f"programme/checkpoint_programme_{m}.xlsx")
+                                     if s[0] == "Contracts"]
+        custody_of |= {contract_ref(row[0]): str(row[header_c.index("custody_ref")]) for row in contracts if row[0]}
+    january_custody = (generated / "custody/custody_202501.csv").read_bytes()
+    sessions_before_march = (sessions_in["202501"] | sessions_in["202502"]) - set().union(
+        *(sessions_in[m] for m in ("202503", "202504", "202505")))
+    broken = next(c for c in sorted(sessions_before_march) if january_custody.count(custody_of[c].encode()) == 1)
+    custody_v2(generated / "custody/custody_202501.csv", landing / "custody/custody_202501_v2.csv", custody_of[broken])
     runs.append(run_pipeline(landing, home))
     return {"root": root, "landing": landing, "home": home, "runs": runs, "before_last": before_last,
-            "withdrawn": withdrawn, "moved": moved[0]}
+            "withdrawn": withdrawn, "moved": moved[0],
+            "sessions_left_out": left_out, "chain_broken": broken}
 
 
 def test_each_run_finished_and_the_last_rebuilt_changed_keys_only(staged):
@@ -152,6 +216,15 @@ def test_each_run_finished_and_the_last_rebuilt_changed_keys_only(staged):
         assert state["built_through_seen_order"] == con.execute("SELECT max(seen_order) FROM dq.deliveries").fetchone()[0]
         changed = con.execute("SELECT count(*) FROM intermediate.int_changes__arrests").fetchone()[0]
         arrests = con.execute("SELECT count(*) FROM marts.fct_arrests").fetchone()[0]
+        changed_contracts = con.execute("SELECT count(*) FROM intermediate.int_changes__sessions").fetchone()[0]
+        contracts = con.execute("SELECT count(DISTINCT contract_ref) FROM intermediate.int_sessions__chained"
+                                ).fetchone()[0]
+        workbook_v2 = con.execute("SELECT status FROM dq.deliveries WHERE file_name = "
+                                  "'programme/checkpoint_programme_202503_v2.xlsx'").fetchall()
+        left_out = con.execute("SELECT count(*) FROM intermediate.int_sessions__chained WHERE source_month = '2025-03' "
+                               "AND list_contains(?, contract_ref)", [sorted(staged["sessions_left_out"])]).fetchone()[0]
+        broken = con.execute("SELECT DISTINCT is_chain_complete FROM intermediate.int_sessions__chained "
+                             "WHERE contract_ref = ?", [staged["chain_broken"]]).fetchall()
         moved_month = con.execute("SELECT arrest_month FROM marts.fct_arrests WHERE arrest_id = ?",
                                   [staged["moved"]]).fetchall()
         withdrawn = con.execute("SELECT count(*) FROM marts.fct_arrests WHERE list_contains(?, arrest_id)",
@@ -159,6 +232,9 @@ def test_each_run_finished_and_the_last_rebuilt_changed_keys_only(staged):
     finally:
         con.close()
     assert 0 < changed < arrests  # the last run rebuilt some arrests, not all
+    assert 0 < changed_contracts < contracts  # and the sessions of some contracts
+    assert workbook_v2 == [("accepted",)]
+    assert left_out == 0 and broken == [(False,)]
     assert moved_month == [("2025-02",)]
     assert withdrawn == 0
 

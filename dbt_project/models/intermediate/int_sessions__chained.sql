@@ -1,8 +1,13 @@
 -- Sessions with the chain session -> contract -> custody -> arrest followed. A session
--- whose contract is not loaded (or whose contract's chain is broken) is held back.
+-- whose contract is not loaded (or whose contract's chain is broken) is held back. Built
+-- for the changed contracts' sessions only when it can be (macros/incremental.sql).
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_changed_keys('contract_ref', ref('int_changes__sessions')) }}") }}
+-- depends_on: {{ ref('int_changes__sessions') }}
 with sessions as (
 
     select * from {{ ref('stg_programme__sessions') }}
+    where {{ is_changed_key('contract_ref', ref('int_changes__sessions')) }}
 
 ),
 
@@ -27,7 +32,8 @@ select
     coalesce(contracts.is_chain_complete, false)       as is_chain_complete,
     sessions.source_month,
     sessions.delivery_version,
-    sessions.file_name
+    sessions.file_name,
+    sessions.delivery_sha256
 from sessions
 left join contracts
     on sessions.contract_ref = contracts.contract_ref

@@ -1,5 +1,9 @@
 -- One row per session identity (contract_ref, session_date, session_type) whose chain
--- reaches a loaded arrest, described by its latest loaded row.
+-- reaches a loaded arrest, described by its latest loaded row. Built for the changed
+-- contracts' sessions only when it can be (macros/incremental.sql).
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_changed_keys('contract_ref', ref('int_changes__sessions')) }}") }}
+-- depends_on: {{ ref('int_changes__sessions') }}
 select
     cast(session_key as varchar)                        as session_key,
     cast(contract_ref as varchar)                       as contract_ref,
@@ -16,3 +20,4 @@ select
     cast(file_name as varchar)                          as file_name
 from {{ ref('int_sessions__chained') }}
 where is_chain_complete
+    and {{ is_changed_key('contract_ref', ref('int_changes__sessions')) }}
