@@ -26,46 +26,54 @@ windows as (
 
 ),
 
-pooled as (
-
-    -- a record counts in every published period whose window holds its own month
-    select
-        windows.period,
-        contributions.*  exclude (period)
-    from contributions
-    inner join windows
-        on contributions.measure = windows.measure
-        and cast(contributions.period || '-01' as date) between windows.needs_from and windows.period_start
-
-),
-
 by_breakdown as (
 
-    select period, measure, 'total' as breakdown, 'all' as category, in_numerator, in_denominator
-    from pooled
+    select measure, period, 'total' as breakdown, 'all' as category, in_numerator, in_denominator
+    from contributions
     {%- for breakdown in breakdowns %}
 
     union all
 
-    select period, measure, '{{ breakdown }}' as breakdown, {{ breakdown }} as category,
+    select measure, period, '{{ breakdown }}' as breakdown, {{ breakdown }} as category,
         in_numerator, in_denominator
-    from pooled
+    from contributions
     where {{ breakdown }} is not null
     {%- endfor %}
 
 ),
 
-aggregated as (
+monthly as (
 
+    -- each month's counts, by a record's own month
     select
-        period,
         measure,
+        period                      as month,
         breakdown,
         category,
         count_if(in_numerator)      as numerator,
         count_if(in_denominator)    as denominator
     from by_breakdown
-    group by period, measure, breakdown, category
+    group by measure, period, breakdown, category
+
+),
+
+aggregated as (
+
+    -- a record counts in every published period whose window holds its own month, so a
+    -- period's counts are the sums of its window's months (counted once per month, not
+    -- once per record and period: a pooled window multiplied every record by its length)
+    select
+        windows.period,
+        monthly.measure,
+        monthly.breakdown,
+        monthly.category,
+        cast(sum(monthly.numerator) as bigint)      as numerator,
+        cast(sum(monthly.denominator) as bigint)    as denominator
+    from monthly
+    inner join windows
+        on monthly.measure = windows.measure
+        and cast(monthly.month || '-01' as date) between windows.needs_from and windows.period_start
+    group by windows.period, monthly.measure, monthly.breakdown, monthly.category
 
 ),
 
