@@ -4,9 +4,11 @@ A generated landing arrives in three runs of the real command line, with what ma
 delivery change old months: an RMS month re-delivered as `_v2` without some of its arrests
 (their custody records lose their arrest), a custody `_v2` that arrives a month late, a late
 RMS version that moves an arrest to the next month, workbooks whose snapshots change
-contracts started months before, and a workbook `_v2` that leaves sessions out and changes
-one. After each run, the incremental build database is rebuilt from scratch in a copy (every
-key, `--full-refresh`) and every table of every model compared, row for row. A planted fault (the recorded state claiming the last deliveries were already
+contracts started months before, a workbook `_v2` that leaves out the sessions of contracts
+no later workbook holds, and a custody `_v2` that breaks the chain of a contract whose
+sessions all came earlier. After each run, the incremental build database is rebuilt from
+scratch in a copy (every key, `--full-refresh`) and every table of every model compared, row
+for row. A planted fault (the recorded state claiming the last deliveries were already
 built) must make the comparison fail.
 """
 
@@ -187,6 +189,7 @@ def staged(tmp_path_factory):
     sessions_in = {m: contracts_with_sessions(generated / f"programme/checkpoint_programme_{m}.xlsx") for m in MONTHS}
     no_later_sessions = sessions_in["202503"] - sessions_in["202504"] - sessions_in["202505"]
     left_out = set(sorted(no_later_sessions)[:3])
+    assert len(left_out) == 3
     workbook_v2(generated / "programme/checkpoint_programme_202503.xlsx",
                 landing / "programme/checkpoint_programme_202503_v2.xlsx", left_out)
     # A contract with sessions before March only loses its custody record to a custody `_v2`
