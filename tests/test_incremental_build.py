@@ -96,13 +96,13 @@ def write_rms_rows(path: Path, header: list[str], rows: list[list[str]]) -> None
     write_rms(path, [dict(zip(header, row)) for row in rows], header)
 
 
-def workbook_sheets(path: Path) -> list[tuple[str, list, list[list]]]:
-    """(name, header, rows) of each sheet, empty cells as None."""
+def workbook_sheets(path: Path) -> dict[str, tuple[list, list[list]]]:
+    """Sheet name -> (header, rows), in the workbook's order, every row kept, empty cells as None."""
     workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-    sheets = []
+    sheets = {}
     for name in workbook.sheet_names:
         header, *rows = workbook.get_sheet_by_name(name).to_python()
-        sheets.append((name, header, [[None if value == "" else value for value in row] for row in rows]))
+        sheets[name] = (header, [[None if value == "" else value for value in row] for row in rows])
     return sheets
 
 
@@ -111,20 +111,26 @@ def contract_ref(value) -> str:
     return str(value or "").strip().upper()
 
 
+def column_of(path: Path, sheet: str, column: str) -> list:
+    """One column's values over a sheet's rows, blank rows included (as None)."""
+    header, rows = workbook_sheets(path)[sheet]
+    return [row[header.index(column)] for row in rows]
+
+
 def contracts_with_sessions(path: Path) -> set[str]:
-    (_, header, rows), = [sheet for sheet in workbook_sheets(path) if sheet[0] == "Sessions"]
-    return {contract_ref(row[header.index("contract_ref")]) for row in rows} - {""}
+    return {contract_ref(value) for value in column_of(path, "Sessions", "contract_ref")} - {""}
 
 
 def workbook_v2(original: Path, target: Path, sessions_left_out: set[str]) -> None:
     """A `_v2` of a workbook: every session of ``sessions_left_out`` contracts left out, and
     one other session's attendance changed; the contracts as they were."""
     sheets = []
-    for name, header, rows in workbook_sheets(original):
+    for name, (header, rows) in workbook_sheets(original).items():
         if name == "Sessions":
             contract, attendance = header.index("contract_ref"), header.index("attendance")
             rows = [row for row in rows if contract_ref(row[contract]) not in sessions_left_out]
-            rows[0][attendance] = "MISSED" if rows[0][attendance] == "ATTENDED" else "ATTENDED"
+            changed = next(row for row in rows if row[contract])  # not a blank row
+            changed[attendance] = "MISSED" if changed[attendance] == "ATTENDED" else "ATTENDED"
         sheets.append((name, header, rows))
     target.write_bytes(xlsx_bytes(sheets, dt.datetime(2025, 5, 2)))
 
@@ -196,9 +202,9 @@ def staged(tmp_path_factory):
     # of January: its sessions' chain breaks, though no session of it arrives.
     custody_of = {}  # contract -> custody record, as the latest workbook holding it says
     for m in MONTHS:
-        (_, header_c, contracts), = [s for s in workbook_sheets(generated / f"programme/checkpoint_programme_{m}.xlsx")
-                                     if s[0] == "Contracts"]
-        custody_of |= {contract_ref(row[0]): str(row[header_c.index("custody_ref")]) for row in contracts if row[0]}
+        workbook = generated / f"programme/checkpoint_programme_{m}.xlsx"
+        custody_of |= {contract_ref(c): str(r) for c, r in zip(column_of(workbook, "Contracts", "contract_ref"),
+                                                              column_of(workbook, "Contracts", "custody_ref")) if c}
     january_custody = (generated / "custody/custody_202501.csv").read_bytes()
     sessions_before_march = (sessions_in["202501"] | sessions_in["202502"]) - set().union(
         *(sessions_in[m] for m in ("202503", "202504", "202505")))
