@@ -11,12 +11,15 @@ import pytest
 
 from pipelines.dbt.incremental import (CHANGES_ENV, IncrementalState, build_environment, changes_in_environment,
                                        definitions_fingerprint, latest_seen_order, read_state, write_state)
-from pipelines.warehouse.publish import analyst_view_sql, record_analyst_views, views_for_analysts
+from pipelines.warehouse.publish import (AnalystCopyPlan, ChangedKeys, analyst_copy_plan, analyst_view_sql,
+                                         changed_key_copies, record_analyst_views)
 
 
-def model(name: str, checksum: str, sql: str = "", copy_as: str | None = None) -> dict:
+def model(name: str, checksum: str, sql: str = "", copy_as: str | None = None, depends_on: tuple[str, ...] = (),
+          columns: tuple[str, ...] = ()) -> dict:
     return {"resource_type": "model", "schema": "intermediate", "alias": name, "checksum": {"checksum": checksum},
-            "config": {"meta": {"analyst_copy": copy_as} if copy_as else {}}, "compiled_code": sql}
+            "config": {"meta": {"analyst_copy": copy_as} if copy_as else {}}, "compiled_code": sql,
+            "depends_on": {"nodes": list(depends_on)}, "columns": {c: {"name": c} for c in columns}}
 
 
 def manifest() -> dict:
@@ -24,7 +27,7 @@ def manifest() -> dict:
         "metadata": {"project_name": "checkpoint"},
         "nodes": {
             "model.checkpoint.int_a": model("int_a", "a1", "select 1 as a", "view"),
-            "model.checkpoint.int_changes": model("int_changes", "c1", "select 2", "omit"),
+            "model.checkpoint.int_changes": model("int_changes", "c1", "select 2", "omit", columns=("a",)),
             "model.checkpoint.fct_b": model("fct_b", "b1", "select 3"),
             "seed.checkpoint.ref_codes": {"resource_type": "seed", "checksum": {"checksum": "s1"}, "config": {}},
             "test.checkpoint.unique_a": {"resource_type": "test", "checksum": {"checksum": "t1"}, "config": {}},
@@ -100,14 +103,14 @@ def test_analyst_views_take_the_sql_kept_for_the_same_definitions(tmp_path):
     incremental_build = copy.deepcopy(built)  # same definitions, SQL of the changed keys only
     incremental_build["nodes"]["model.checkpoint.int_a"]["compiled_code"] = "select 1 as a where false"
     (target / "manifest.json").write_text(json.dumps(incremental_build))
-    views, omitted = views_for_analysts(target, record)
-    assert views == {("intermediate", "int_a"): "select 1 as a"}
-    assert omitted == {("intermediate", "int_changes")}
+    plan = analyst_copy_plan(target, record)
+    assert plan.views == {("intermediate", "int_a"): "select 1 as a"}
+    assert plan.omitted == {("intermediate", "int_changes")}
 
     redefined = copy.deepcopy(incremental_build)  # changed definitions: no kept SQL stands for them
     redefined["nodes"]["model.checkpoint.int_a"]["checksum"]["checksum"] = "a2"
     (target / "manifest.json").write_text(json.dumps(redefined))
-    assert views_for_analysts(target, record) == ({}, {("intermediate", "int_changes")})
+    assert analyst_copy_plan(target, record) == AnalystCopyPlan({}, frozenset({("intermediate", "int_changes")}), {})
 
 
 def test_an_unknown_analyst_copy_is_an_error():
@@ -115,3 +118,22 @@ def test_an_unknown_analyst_copy_is_an_error():
     marked["nodes"]["model.checkpoint.fct_b"]["config"]["meta"] = {"analyst_copy": "table"}
     with pytest.raises(ValueError, match="fct_b: table"):
         analyst_view_sql(marked)
+
+
+def test_a_table_refreshed_by_changed_keys_takes_the_key_of_the_working_set_it_depends_on():
+    marked = manifest()
+    marked["nodes"]["model.checkpoint.fct_b"] = model("fct_b", "b1", "select 3", "changed_keys",
+                                                      depends_on=("model.checkpoint.int_a", "model.checkpoint.int_changes"))
+    assert changed_key_copies(marked) == {("intermediate", "fct_b"): ChangedKeys("a", ("intermediate", "int_changes"))}
+
+
+@pytest.mark.parametrize("depends_on, columns", [
+    (("model.checkpoint.int_a",), ("a",)),  # no working set among its dependencies
+    (("model.checkpoint.int_changes",), ("a", "b")),  # a working set of two columns: which is the key?
+])
+def test_a_table_refreshed_by_changed_keys_without_one_working_set_key_is_an_error(depends_on, columns):
+    marked = manifest()
+    marked["nodes"]["model.checkpoint.int_changes"]["columns"] = {c: {"name": c} for c in columns}
+    marked["nodes"]["model.checkpoint.fct_b"] = model("fct_b", "b1", "select 3", "changed_keys", depends_on=depends_on)
+    with pytest.raises(ValueError, match="fct_b: analyst_copy changed_keys needs one working set"):
+        changed_key_copies(marked)

@@ -274,3 +274,17 @@ def test_analysts_see_every_key_after_an_incremental_build(staged):
     kinds, built, differences = analyst_views_against_build(staged["home"])
     assert set(kinds.values()) == {"VIEW"} and built == set(kinds)
     assert set(differences.values()) == {0}, differences
+
+
+def test_the_analyst_file_takes_only_the_rebuilt_keys_rows_of_the_fact_tables(staged):
+    """The last run's analyst file replaced only the rows of the keys dbt rebuilt in the fact
+    tables built that way (``analyst_copy: changed_keys``), and holds every table as the build
+    does."""
+    import dagster as dg
+
+    home = staged["home"]
+    with dg.DagsterInstance.from_config(str(home / "state/dagster")) as instance:
+        metadata = instance.get_latest_materialization_event(
+            dg.AssetKey("analyst_warehouse")).asset_materialization.metadata
+    assert (metadata["keyed_tables_refreshed"].value, metadata["keyed_tables_copied_whole"].value) == (3, 0)
+    assert model_differences(home / "warehouse.duckdb", home / "state/build/warehouse.duckdb") == {}

@@ -1,5 +1,6 @@
 """The analyst file after the first: its raw tables take only the deliveries that changed,
-and the file is what a fresh copy of the build would be (issue 12)."""
+its tables built for changed keys only those keys' rows, and the file is what a fresh copy
+of the build would be (issue 12)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from pipelines.ingest.load import ingest_landing
 from pipelines.settings import Home
 from pipelines.contracts import raw_tables
-from pipelines.warehouse.publish import compact_copy, publish_warehouse
+from pipelines.warehouse.publish import AnalystCopyPlan, ChangedKeys, KeyedCopied, compact_copy, publish_warehouse
 from tests.ingest_files import rms_row, write_rms
 
 
@@ -31,11 +32,11 @@ def _catalog(con, name: str) -> dict:
     }
 
 
-def assert_same_as_a_fresh_copy(home: Home, tmp_path: Path) -> None:
+def assert_same_as_a_fresh_copy(home: Home, tmp_path: Path, plan: AnalystCopyPlan = AnalystCopyPlan()) -> None:
     fresh = tmp_path / "fresh" / "warehouse.duckdb"
     fresh.parent.mkdir(exist_ok=True)
     fresh.unlink(missing_ok=True)
-    compact_copy(home.build_db, fresh)
+    compact_copy(home.build_db, fresh, plan=plan)
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH '{home.warehouse_db}' AS published (READ_ONLY)")
@@ -137,3 +138,47 @@ def test_an_analyst_file_with_a_log_beside_it_is_not_built_upon(tmp_path):
     assert report.raw.tables_whole == len(raw_tables()) and report.raw.deliveries_copied == 1
     assert not Path(f"{home.warehouse_db}.wal").exists()  # it was the old file's
     assert_same_as_a_fresh_copy(home, tmp_path)
+
+
+# A fact table built for changed keys only, with its working set, as dbt's key-incremental models are.
+BY_KEYS = AnalystCopyPlan(omitted=frozenset({("intermediate", "changes")}),
+                          changed_keys={("marts", "facts"): ChangedKeys("arrest_id", ("intermediate", "changes"))})
+
+
+def test_a_table_built_for_changed_keys_takes_only_their_rows(tmp_path):
+    home = published_once(tmp_path, "DUR-A-0000001", "DUR-A-0000002")
+
+    def publish() -> KeyedCopied:
+        report = publish_warehouse(home.build_db, home.warehouse_db, home.spill, BY_KEYS)
+        assert_same_as_a_fresh_copy(home, tmp_path, BY_KEYS)
+        return report.keyed
+
+    _build(home, "CREATE SCHEMA marts; CREATE SCHEMA intermediate; "
+                 "CREATE TABLE marts.facts AS SELECT arrest_id, 'a' AS state FROM raw.rms_arrests; "
+                 "CREATE TABLE intermediate.changes (arrest_id VARCHAR)")
+    assert publish() == (0, 0, 1, 0)  # not in the analyst file yet: copied whole
+
+    # A build that rebuilt two keys, one of them new: only their rows are replaced.
+    _build(home, "INSERT INTO intermediate.changes VALUES ('DUR-A-0000002'), ('DUR-A-0000003'); "
+                 "UPDATE marts.facts SET state = 'b' WHERE arrest_id = 'DUR-A-0000002'; "
+                 "INSERT INTO marts.facts VALUES ('DUR-A-0000003', 'a')")
+    assert publish() == (1, 2, 0, 0)
+
+    # Nothing rebuilt, nothing changed.
+    _build(home, "DELETE FROM intermediate.changes")
+    assert publish() == (1, 0, 0, 0)
+
+
+def test_a_table_built_for_changed_keys_that_changed_elsewhere_is_copied_whole(tmp_path):
+    """The comparison with the build can fail: a row changed outside the working set (rekey
+    rewrites every pseudonym in place; a failed build leaves the analyst file behind) is
+    found, and the table copied whole."""
+    home = published_once(tmp_path, "DUR-A-0000001", "DUR-A-0000002")
+    _build(home, "CREATE SCHEMA marts; CREATE SCHEMA intermediate; "
+                 "CREATE TABLE marts.facts AS SELECT arrest_id, 'a' AS state FROM raw.rms_arrests; "
+                 "CREATE TABLE intermediate.changes AS SELECT 'DUR-A-0000002' AS arrest_id")
+    publish_warehouse(home.build_db, home.warehouse_db, home.spill, BY_KEYS)
+    _build(home, "UPDATE marts.facts SET state = 'rewritten' WHERE arrest_id = 'DUR-A-0000001'")
+    report = publish_warehouse(home.build_db, home.warehouse_db, home.spill, BY_KEYS)
+    assert report.keyed == (0, 0, 1, 1)
+    assert_same_as_a_fresh_copy(home, tmp_path, BY_KEYS)

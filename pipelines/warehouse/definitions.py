@@ -18,12 +18,16 @@ def analyst_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult
     home = home_from_env()
     with home.exclusive_writer():
         report = publish_home(home)
-    raw = report.raw
+    raw, keyed = report.raw, report.keyed
     context.log.info(f"analyst file: {raw.deliveries_copied} delivery(ies) of raw rows copied, "
-                     f"{raw.deliveries_removed} removed, {raw.tables_whole} raw table(s) copied whole")
+                     f"{raw.deliveries_removed} removed, {raw.tables_whole} raw table(s) copied whole; "
+                     f"{keyed.tables_by_keys} fact table(s) refreshed for {keyed.keys_replaced} rebuilt key(s), "
+                     f"{keyed.tables_whole} copied whole ({keyed.tables_differing} found differing from the build)")
     return dg.MaterializeResult(metadata={"path": str(home.warehouse_db), "bytes": report.bytes,
                                           "raw_deliveries_copied": raw.deliveries_copied,
-                                          "raw_deliveries_removed": raw.deliveries_removed})
+                                          "raw_deliveries_removed": raw.deliveries_removed,
+                                          "keyed_tables_refreshed": keyed.tables_by_keys,
+                                          "keyed_tables_copied_whole": keyed.tables_whole})
 
 
 defs = dg.Definitions(assets=[analyst_warehouse])

@@ -20,6 +20,14 @@ That SQL is kept from the last build that rebuilt every key (a key-incremental b
 selects the changed keys only). The build's working sets (``analyst_copy: omit``: which keys
 a build rebuilt) are left out.
 
+The key-incremental marts (``meta: {analyst_copy: changed_keys}``: ``fct_arrests`` and
+its kind, rebuilt by dbt for the keys of their working set) are refreshed the same way dbt
+refreshed them: the copy's rows of the working set's keys are replaced by the build's. The
+copy is then compared with the build (row count and a sum of row hashes): when the analyst
+file did not hold the previous build (a build failed, ``rekey`` rewrote rows, every key was
+rebuilt differently), they differ and the table is copied whole, so the comparison, not
+a record of which build was published, keeps the copy right.
+
 After the first publication, the raw tables (most of the rows: ten national years hold 48
 million raw rows of 69 million) are not copied again: the analyst file in place is copied as
 bytes, its raw tables are set aside while every other object is dropped and copied afresh,
@@ -59,7 +67,7 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-ANALYST_COPIES = ("view", "omit")  # what `meta: {analyst_copy: ...}` may ask of a model
+ANALYST_COPIES = ("view", "omit", "changed_keys")  # what `meta: {analyst_copy: ...}` may ask of a model
 
 
 def analyst_copies(manifest: dict) -> dict[tuple[str, str], str]:
@@ -90,29 +98,61 @@ def record_analyst_views(manifest: dict, record: Path) -> None:
     write_record(record, {"definitions": definitions_fingerprint(manifest), "views": views})
 
 
-def views_for_analysts(dbt_target: Path, record: Path) -> tuple[dict[tuple[str, str], str], set[tuple[str, str]]]:
-    """The models to publish as views (with their SQL) and those to leave out, for the build
-    whose manifest dbt wrote in ``dbt_target``.
+class ChangedKeys(NamedTuple):
+    """Where a key-incremental model finds the keys a build rebuilt: ``key`` in ``changes``."""
+    key: str
+    changes: tuple[str, str]  # (schema, name) of its working set, an ``analyst_copy: omit`` model
+
+
+def changed_key_copies(manifest: dict) -> dict[tuple[str, str], ChangedKeys]:
+    """(schema, name) -> its ``ChangedKeys``, of each ``analyst_copy: changed_keys`` model: the
+    working set is the one ``omit`` model it depends on, the key that model's one column."""
+    copies = analyst_copies(manifest)
+    nodes = manifest["nodes"]
+    working_sets = {node_id for node_id, node in nodes.items() if node["resource_type"] == "model"
+                    and copies.get((node["schema"], node["alias"])) == "omit"}
+    found = {}
+    for node in (n for n in nodes.values() if n["resource_type"] == "model"):
+        relation = (node["schema"], node["alias"])
+        if copies.get(relation) != "changed_keys":
+            continue
+        working = [nodes[node_id] for node_id in node["depends_on"]["nodes"] if node_id in working_sets]
+        columns = list(working[0]["columns"]) if len(working) == 1 else []
+        if len(columns) != 1:
+            raise ValueError(f"{relation[0]}.{relation[1]}: analyst_copy changed_keys needs one working set "
+                             "(an analyst_copy: omit model of one documented column) among its dependencies")
+        found[relation] = ChangedKeys(columns[0], (working[0]["schema"], working[0]["alias"]))
+    return found
+
+
+class AnalystCopyPlan(NamedTuple):
+    """How the models of a build reach the analyst file, beyond being copied as tables."""
+    views: dict[tuple[str, str], str] = {}  # published as views of this SQL
+    omitted: frozenset[tuple[str, str]] = frozenset()  # left out
+    changed_keys: dict[tuple[str, str], ChangedKeys] = {}  # refreshed by the keys the build rebuilt
+
+
+def analyst_copy_plan(dbt_target: Path, record: Path) -> AnalystCopyPlan:
+    """The plan for the build whose manifest dbt wrote in ``dbt_target``.
 
     A view's SQL comes from ``record`` when it was kept for the same definitions; a model
     marked ``view`` without it is copied as the table it is (its rows, always right).
     """
     manifest_path = dbt_target / "manifest.json"
     if not manifest_path.exists():
-        return {}, set()
+        return AnalystCopyPlan()
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     copies = analyst_copies(manifest)
-    omitted = {relation for relation, copy in copies.items() if copy == "omit"}
-    if not record.exists():
-        return {}, omitted
-    kept = json.loads(record.read_text(encoding="utf-8"))
-    if kept["definitions"] != definitions_fingerprint(manifest):
-        return {}, omitted
-    return {(v["schema"], v["name"]): v["sql"] for v in kept["views"]
-            if copies.get((v["schema"], v["name"])) == "view"}, omitted
+    omitted = frozenset(relation for relation, copy in copies.items() if copy == "omit")
+    views = {}
+    kept = json.loads(record.read_text(encoding="utf-8")) if record.exists() else None
+    if kept is not None and kept["definitions"] == definitions_fingerprint(manifest):
+        views = {(v["schema"], v["name"]): v["sql"] for v in kept["views"]
+                 if copies.get((v["schema"], v["name"])) == "view"}
+    return AnalystCopyPlan(views, omitted, changed_key_copies(manifest))
 
 
-SET_ASIDE = "__kept_for_analysts"  # suffix of a raw table set aside while the rest is replaced
+SET_ASIDE = "__kept_for_analysts"  # suffix of a table set aside while the rest is replaced
 
 
 class RawCopied(NamedTuple):
@@ -121,10 +161,19 @@ class RawCopied(NamedTuple):
     tables_whole: int  # raw tables copied whole (first publication, or a definition changed)
 
 
+class KeyedCopied(NamedTuple):
+    """What became of the ``analyst_copy: changed_keys`` tables."""
+    tables_by_keys: int  # refreshed by the keys the build rebuilt
+    keys_replaced: int  # keys whose rows were replaced, over those tables
+    tables_whole: int  # copied whole: first publication, a definition changed, or the refreshed rows differed
+    tables_differing: int  # of those, the tables whose rows refreshed by key differed from the build's
+
+
 @dataclass(frozen=True)
 class PublishReport:
     bytes: int
     raw: RawCopied
+    keyed: KeyedCopied = KeyedCopied(0, 0, 0, 0)
 
 
 def raw_fingerprints(relation: str) -> str:
@@ -141,9 +190,15 @@ def _definition(con, catalog: str, schema: str, name: str) -> str | None:
     return row[0] if row else None
 
 
-def _set_aside_raw_tables(con, build: str, kept: set[tuple[str, str]]) -> set[tuple[str, str]]:
-    """In ``fresh`` (a byte copy of the analyst file), rename the raw tables defined as in the
-    build, and drop everything else; returns the tables set aside."""
+def table_fingerprint(relation: str) -> str:
+    """SQL: a table's row count and the sum of its rows' hashes (equal rows, equal sums;
+    a row changed, gained or lost changes them)."""
+    return f"SELECT count(*), sum(hash(r)::HUGEINT) FROM {relation} AS r"
+
+
+def _set_aside_tables(con, build: str, kept: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """In ``fresh`` (a byte copy of the analyst file), rename the tables of ``kept`` defined as
+    in the build, and drop everything else; returns the tables set aside."""
     aside = {(schema, name) for schema, name in kept
              if _definition(con, "fresh", schema, name) == _definition(con, build, schema, name)}
     for schema, name in sorted(aside):
@@ -171,12 +226,17 @@ def _set_aside_raw_tables(con, build: str, kept: set[tuple[str, str]]) -> set[tu
     return aside
 
 
+def _put_back(con, schema: str, name: str) -> None:
+    """Put a set-aside table back in place of the empty one COPY FROM DATABASE made."""
+    con.execute(f'DROP TABLE fresh."{schema}"."{name}"')
+    con.execute(f'ALTER TABLE fresh."{schema}"."{name}{SET_ASIDE}" RENAME TO "{name}"')
+
+
 def _refresh_raw_table(con, build: str, schema: str, name: str) -> tuple[int, int]:
     """Put the set-aside raw table back and bring it to the build's rows, delivery by
     delivery; returns (deliveries copied, deliveries removed)."""
     relation = f'"{schema}"."{name}"'
-    con.execute(f"DROP TABLE fresh.{relation}")  # the empty one COPY FROM DATABASE made
-    con.execute(f'ALTER TABLE fresh."{schema}"."{name}{SET_ASIDE}" RENAME TO "{name}"')
+    _put_back(con, schema, name)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE delivery_changes AS
         SELECT delivery_sha256, b.n IS NOT NULL AS in_build, f.n IS NOT NULL AS in_copy
         FROM ({raw_fingerprints(f"{build}.{relation}")}) b
@@ -192,15 +252,34 @@ def _refresh_raw_table(con, build: str, schema: str, name: str) -> tuple[int, in
         con.execute("DROP TABLE delivery_changes")
 
 
-def compact_copy(build_db: Path, target: Path, spill: Path | None = None,
-                 views: dict[tuple[str, str], str] | None = None, omitted: set[tuple[str, str]] = frozenset(),
-                 previous: Path | None = None) -> RawCopied:
-    """Write the build's schemas, tables, views and macros into a new file at ``target``,
-    the tables named in ``views`` as views of the SQL given, without the tables ``omitted``;
-    returns what it copied of the raw tables.
+def _refresh_by_changed_keys(con, build: str, schema: str, name: str, changed: ChangedKeys) -> tuple[int, bool]:
+    """Put the set-aside table back and replace its rows of the keys the build rebuilt with the
+    build's; copied whole instead if it then differs from the build's. Returns (keys replaced,
+    whether it differed)."""
+    relation = f'"{schema}"."{name}"'
+    _put_back(con, schema, name)
+    key, (changes_schema, changes_name) = f'"{changed.key}"', changed.changes
+    rebuilt = f'(SELECT {key} FROM {build}."{changes_schema}"."{changes_name}")'
+    con.execute(f"DELETE FROM fresh.{relation} WHERE {key} IN {rebuilt}")
+    con.execute(f"INSERT INTO fresh.{relation} BY NAME SELECT * FROM {build}.{relation} WHERE {key} IN {rebuilt}")
+    keys = con.execute(f"SELECT count(*) FROM {rebuilt}").fetchone()[0]
+    if con.execute(table_fingerprint(f"fresh.{relation}")).fetchone() == \
+            con.execute(table_fingerprint(f"{build}.{relation}")).fetchone():
+        return keys, False
+    con.execute(f"DELETE FROM fresh.{relation}")
+    con.execute(f"INSERT INTO fresh.{relation} BY NAME SELECT * FROM {build}.{relation}")
+    return keys, True
 
-    With ``previous`` (the analyst file published before), ``target`` starts as its bytes and
-    its raw tables keep the deliveries the build holds alike (see the module's docstring).
+
+def compact_copy(build_db: Path, target: Path, spill: Path | None = None, plan: AnalystCopyPlan = AnalystCopyPlan(),
+                 previous: Path | None = None) -> tuple[RawCopied, KeyedCopied]:
+    """Write the build's schemas, tables, views and macros into a new file at ``target`` as
+    ``plan`` says (views of the SQL given, tables left out); returns what it copied of the raw
+    tables and of the tables refreshed by changed keys.
+
+    With ``previous`` (the analyst file published before), ``target`` starts as its bytes, its
+    raw tables keep the deliveries the build holds alike, and its ``changed_keys`` tables the
+    keys the build did not rebuild (see the module's docstring).
 
     The build is attached read-only under its own catalog name (its file's stem), which is
     the name dbt's views refer to and the name the copy takes when opened as the analyst file.
@@ -210,41 +289,54 @@ def compact_copy(build_db: Path, target: Path, spill: Path | None = None,
     con = duckdb.connect(config=duckdb_config(spill))  # in memory: both files are attached
     build = f'"{build_db.stem}"'
     copied = removed = whole = 0
+    by_keys = keys_replaced = keyed_whole = differing = 0
     try:
         con.execute(f"ATTACH {_quoted(str(build_db))} AS {build} (READ_ONLY)")
         con.execute(f"ATTACH {_quoted(str(target))} AS fresh")
         tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? "
                              "ORDER BY schema_name, table_name", [build_db.stem]).fetchall()
         raw = {("raw", name) for name in raw_tables()} & set(tables)
-        aside = _set_aside_raw_tables(con, build_db.stem, raw - set(omitted) - set(views or {})) if previous else set()
+        # A table refreshed by changed keys needs its working set, which a build always has.
+        keyed = {relation for relation, changed in plan.changed_keys.items()
+                 if {relation, changed.changes} <= set(tables)}
+        kept = (raw | keyed) - plan.omitted - set(plan.views)
+        aside = _set_aside_tables(con, build_db.stem, kept) if previous else set()
         con.execute(f"COPY FROM DATABASE {build} TO fresh (SCHEMA)")  # every object, no rows yet
         for schema, name in tables:
             relation = f'"{schema}"."{name}"'
-            if (schema, name) in omitted:
+            if (schema, name) in plan.omitted:
                 con.execute(f"DROP TABLE fresh.{relation}")
-            elif (schema, name) in (views or {}):
+            elif (schema, name) in plan.views:
                 con.execute(f"DROP TABLE fresh.{relation}")
-                con.execute(f"CREATE VIEW fresh.{relation} AS {views[(schema, name)]}")
-            elif (schema, name) in aside:
+                con.execute(f"CREATE VIEW fresh.{relation} AS {plan.views[(schema, name)]}")
+            elif (schema, name) in aside and (schema, name) in raw:
                 in_, out = _refresh_raw_table(con, build, schema, name)
                 copied, removed = copied + in_, removed + out
+            elif (schema, name) in aside:
+                replaced, differed = _refresh_by_changed_keys(con, build, schema, name,
+                                                              plan.changed_keys[(schema, name)])
+                if differed:
+                    keyed_whole, differing = keyed_whole + 1, differing + 1
+                else:
+                    by_keys, keys_replaced = by_keys + 1, keys_replaced + replaced
             else:
                 con.execute(f"INSERT INTO fresh.{relation} SELECT * FROM {build}.{relation}")
                 if (schema, name) in raw:
                     whole += 1
                     copied += con.execute(f"SELECT count(DISTINCT delivery_sha256) FROM {build}.{relation}").fetchone()[0]
+                if (schema, name) in keyed:
+                    keyed_whole += 1
         con.execute("CHECKPOINT fresh")
         con.execute("DETACH fresh")
     finally:
         con.close()
-    return RawCopied(copied, removed, whole)
+    return RawCopied(copied, removed, whole), KeyedCopied(by_keys, keys_replaced, keyed_whole, differing)
 
 
 def publish_warehouse(build_db: Path, warehouse_db: Path, spill: Path | None = None,
-                      views: dict[tuple[str, str], str] | None = None,
-                      omitted: set[tuple[str, str]] = frozenset()) -> PublishReport:
-    """Copy the build, compacted (``views`` and ``omitted`` as in ``compact_copy``), to the
-    analyst path atomically, starting from the analyst file in place when there is one."""
+                      plan: AnalystCopyPlan = AnalystCopyPlan()) -> PublishReport:
+    """Copy the build, compacted (as ``plan`` says: ``compact_copy``), to the analyst path
+    atomically, starting from the analyst file in place when there is one."""
     checkpoint(build_db, spill)
     staging = warehouse_db.with_name(f".{warehouse_db.name}.incoming")
     for leftover in (staging, staging.with_name(staging.name + ".wal")):  # from a crashed publish
@@ -252,16 +344,16 @@ def publish_warehouse(build_db: Path, warehouse_db: Path, spill: Path | None = N
     # A published file is whole (checkpointed, no log beside it); anything else starts afresh.
     stale_log = Path(f"{warehouse_db}.wal")
     previous = warehouse_db if warehouse_db.is_file() and not stale_log.exists() else None
-    raw = compact_copy(build_db, staging, spill, views, omitted, previous)
+    raw, keyed = compact_copy(build_db, staging, spill, plan, previous)
     with open(staging, "rb+") as handle:
         os.fsync(handle.fileno())
     os.chmod(staging, 0o644)
     os.replace(staging, warehouse_db)
     stale_log.unlink(missing_ok=True)  # the old file's (opened for writing by hand): DuckDB would replay it on the new
-    return PublishReport(warehouse_db.stat().st_size, raw)
+    return PublishReport(warehouse_db.stat().st_size, raw, keyed)
 
 
 def publish_home(home: Home) -> PublishReport:
-    """Publish a home's build for its analysts, the models dbt's last build marked as views."""
-    views, omitted = views_for_analysts(home.dbt_target, home.analyst_views)
-    return publish_warehouse(home.build_db, home.warehouse_db, home.spill, views, omitted)
+    """Publish a home's build for its analysts, as dbt's last build marked its models."""
+    return publish_warehouse(home.build_db, home.warehouse_db, home.spill,
+                             analyst_copy_plan(home.dbt_target, home.analyst_views))
