@@ -193,7 +193,8 @@ def _definition(con, catalog: str, schema: str, name: str) -> str | None:
 def table_fingerprint(relation: str) -> str:
     """SQL: a table's row count and the sum of its rows' hashes (equal rows, equal sums;
     a row changed, gained or lost changes them)."""
-    return f"SELECT count(*), sum(hash(r)::HUGEINT) FROM {relation} AS r"
+    # The alias names the whole row: one no column is called, or hash() would take that column.
+    return f"SELECT count(*), sum(hash(whole_row)::HUGEINT) FROM {relation} AS whole_row"
 
 
 def _set_aside_tables(con, build: str, kept: set[tuple[str, str]]) -> set[tuple[str, str]]:
