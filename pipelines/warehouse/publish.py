@@ -20,14 +20,6 @@ That SQL is kept from the last build that rebuilt every key (a key-incremental b
 selects the changed keys only). The build's working sets (``analyst_copy: omit``: which keys
 a build rebuilt) are left out.
 
-The key-incremental marts (``meta: {analyst_copy: changed_keys}``: ``fct_arrests`` and
-its kind, rebuilt by dbt for the keys of their working set) are refreshed the same way dbt
-refreshed them: the copy's rows of the working set's keys are replaced by the build's. The
-copy is then compared with the build (row count and a sum of row hashes): when the analyst
-file did not hold the previous build (a build failed, ``rekey`` rewrote rows, every key was
-rebuilt differently), they differ and the table is copied whole, so the comparison, not
-a record of which build was published, keeps the copy right.
-
 After the first publication, the raw tables (most of the rows: ten national years hold 48
 million raw rows of 69 million) are not copied again: the analyst file in place is copied as
 bytes, its raw tables are set aside while every other object is dropped and copied afresh,
@@ -36,6 +28,15 @@ rows are written a whole delivery at a time (ingest loads a delivery, a later ve
 removes an earlier one) and rewritten in place only by ``rekey``, which changes every row
 digest; so a delivery's row count and the digests of its rows (``raw_fingerprints``) tell
 whether the copy holds its rows as the build does.
+
+The key-incremental marts (``meta: {analyst_copy: changed_keys}``: ``fct_arrests`` and its
+kind, which dbt rebuilds for the keys of their working set) are set aside with the raw
+tables and refreshed as dbt refreshed them: their rows of the working set's keys are
+replaced by the build's. Each is then compared with the build's table (row count and a sum
+of row hashes): when the analyst file did not hold the previous build (a build failed,
+``rekey`` rewrote rows in place, every key was rebuilt differently), they differ and the
+table is copied whole, so the comparison, not a record of which build was published, keeps
+the copy right.
 """
 
 from __future__ import annotations
