@@ -9,7 +9,8 @@ no later workbook holds, and a custody `_v2` that breaks the chain of a contract
 sessions all came earlier. After each run, the incremental build database is rebuilt from
 scratch in a copy (every key, `--full-refresh`) and every table of every model compared, row
 for row. A planted fault (the recorded state claiming the last deliveries were already
-built) must make the comparison fail.
+built) must make the comparison fail. The analyst file of the last run must hold the
+build's tables, its fact tables refreshed by the keys dbt rebuilt rather than copied whole.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 import python_calamine
@@ -280,8 +282,6 @@ def test_the_analyst_file_takes_only_the_rebuilt_keys_rows_of_the_fact_tables(st
     """The last run's analyst file replaced only the rows of the keys dbt rebuilt in the fact
     tables built that way (``analyst_copy: changed_keys``), and holds every table as the build
     does."""
-    import dagster as dg
-
     home = staged["home"]
     with dg.DagsterInstance.from_config(str(home / "state/dagster")) as instance:
         metadata = instance.get_latest_materialization_event(
