@@ -44,7 +44,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -71,11 +72,17 @@ def _quoted(text: str) -> str:
 ANALYST_COPIES = ("view", "omit", "changed_keys")  # what `meta: {analyst_copy: ...}` may ask of a model
 
 
+def _models(manifest: dict) -> Iterator[tuple[tuple[str, str], str, dict]]:
+    """((schema, name), node id, node) of each model in dbt's manifest."""
+    for node_id, node in manifest["nodes"].items():
+        if node["resource_type"] == "model":
+            yield (node["schema"], node["alias"]), node_id, node
+
+
 def analyst_copies(manifest: dict) -> dict[tuple[str, str], str]:
-    """(schema, name) -> ``view`` or ``omit``: the models ``meta: {analyst_copy: ...}`` marks."""
-    copies = {(node["schema"], node["alias"]): node["config"]["meta"]["analyst_copy"]
-              for node in manifest["nodes"].values()
-              if node["resource_type"] == "model" and node["config"].get("meta", {}).get("analyst_copy")}
+    """(schema, name) -> one of ``ANALYST_COPIES``: the models ``meta: {analyst_copy: ...}`` marks."""
+    copies = {relation: node["config"]["meta"]["analyst_copy"] for relation, _, node in _models(manifest)
+              if node["config"].get("meta", {}).get("analyst_copy")}
     unknown = {f"{schema}.{name}: {copy}" for (schema, name), copy in copies.items() if copy not in ANALYST_COPIES}
     if unknown:
         raise ValueError(f"analyst_copy must be one of {', '.join(ANALYST_COPIES)}; got {', '.join(sorted(unknown))}")
@@ -87,9 +94,8 @@ def analyst_view_sql(manifest: dict) -> dict[tuple[str, str], str]:
     compiled. Only a build that rebuilt every key compiled the SQL analysts may see: a
     key-incremental model's SQL otherwise selects the changed keys only."""
     copies = analyst_copies(manifest)
-    return {(node["schema"], node["alias"]): node["compiled_code"] for node in manifest["nodes"].values()
-            if node["resource_type"] == "model" and copies.get((node["schema"], node["alias"])) == "view"
-            and node.get("compiled_code")}
+    return {relation: node["compiled_code"] for relation, _, node in _models(manifest)
+            if copies.get(relation) == "view" and node.get("compiled_code")}
 
 
 def record_analyst_views(manifest: dict, record: Path) -> None:
@@ -109,28 +115,27 @@ def changed_key_copies(manifest: dict) -> dict[tuple[str, str], ChangedKeys]:
     """(schema, name) -> its ``ChangedKeys``, of each ``analyst_copy: changed_keys`` model: the
     working set is the one ``omit`` model it depends on, the key that model's one column."""
     copies = analyst_copies(manifest)
-    nodes = manifest["nodes"]
-    working_sets = {node_id for node_id, node in nodes.items() if node["resource_type"] == "model"
-                    and copies.get((node["schema"], node["alias"])) == "omit"}
+    working_sets = {node_id: (relation, node) for relation, node_id, node in _models(manifest)
+                    if copies.get(relation) == "omit"}
     found = {}
-    for node in (n for n in nodes.values() if n["resource_type"] == "model"):
-        relation = (node["schema"], node["alias"])
+    for relation, _, node in _models(manifest):
         if copies.get(relation) != "changed_keys":
             continue
-        working = [nodes[node_id] for node_id in node["depends_on"]["nodes"] if node_id in working_sets]
-        columns = list(working[0]["columns"]) if len(working) == 1 else []
+        working = [working_sets[node_id] for node_id in node["depends_on"]["nodes"] if node_id in working_sets]
+        columns = list(working[0][1]["columns"]) if len(working) == 1 else []
         if len(columns) != 1:
             raise ValueError(f"{relation[0]}.{relation[1]}: analyst_copy changed_keys needs one working set "
                              "(an analyst_copy: omit model of one documented column) among its dependencies")
-        found[relation] = ChangedKeys(columns[0], (working[0]["schema"], working[0]["alias"]))
+        found[relation] = ChangedKeys(columns[0], working[0][0])
     return found
 
 
-class AnalystCopyPlan(NamedTuple):
+@dataclass(frozen=True)
+class AnalystCopyPlan:
     """How the models of a build reach the analyst file, beyond being copied as tables."""
-    views: dict[tuple[str, str], str] = {}  # published as views of this SQL
+    views: dict[tuple[str, str], str] = field(default_factory=dict)  # published as views of this SQL
     omitted: frozenset[tuple[str, str]] = frozenset()  # left out
-    changed_keys: dict[tuple[str, str], ChangedKeys] = {}  # refreshed by the keys the build rebuilt
+    changed_keys: dict[tuple[str, str], ChangedKeys] = field(default_factory=dict)  # refreshed by rebuilt keys
 
 
 def analyst_copy_plan(dbt_target: Path, record: Path) -> AnalystCopyPlan:
