@@ -32,6 +32,7 @@ import python_calamine
 
 from generator import generate_landing
 from generator.writers import xlsx_bytes
+from pipelines.dbt.incremental import CHANGES_ENV
 from pipelines.paths import DBT_PROJECT_DIR
 from tests.analyst_views import analyst_views_against_build
 from tests.cli_process import cli_env, run_cli
@@ -47,17 +48,32 @@ def run_pipeline(landing: Path, home: Path) -> subprocess.CompletedProcess:
                    env=cli_env(CHECKPOINT_PSEUDONYM_KEY=KEY, CHECKPOINT_TODAY="2025-06-20"))
 
 
-def rebuilt_from_scratch(build_db: Path, folder: Path) -> Path:
-    """A copy of ``build_db`` whose models dbt rebuilt for every key (no changes variable)."""
+def copied(build_db: Path, folder: Path) -> Path:
+    """A copy of ``build_db`` (and its write-ahead log) in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     copy = folder / "warehouse.duckdb"
     shutil.copy(build_db, copy)
     if build_db.with_name(build_db.name + ".wal").exists():
         shutil.copy(build_db.with_name(build_db.name + ".wal"), copy.with_name(copy.name + ".wal"))
-    env = {**os.environ, "CHECKPOINT_BUILD_DB": str(copy), "CHECKPOINT_DUCKDB_SPILL": str(folder / "spill")}
-    done = subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--full-refresh", "--exclude-resource-type",
-                           "unit_test", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-                           "--target-path", str(folder / "target")], env=env, capture_output=True, text=True, timeout=900)
+    return copy
+
+
+def dbt(build_db: Path, *args: str, changes_since: int | None = None) -> subprocess.CompletedProcess:
+    """dbt on ``build_db``: a build of every key, or of the changes since a seen_order."""
+    folder = build_db.parent
+    env = {**os.environ, "CHECKPOINT_BUILD_DB": str(build_db), "CHECKPOINT_DUCKDB_SPILL": str(folder / "spill")}
+    env.pop(CHANGES_ENV, None)
+    if changes_since is not None:
+        env[CHANGES_ENV] = str(changes_since)
+    return subprocess.run([str(Path(sys.executable).parent / "dbt"), *args, "--project-dir", str(DBT_PROJECT_DIR),
+                           "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(folder / "target")],
+                          env=env, capture_output=True, text=True, timeout=900)
+
+
+def rebuilt_from_scratch(build_db: Path, folder: Path) -> Path:
+    """A copy of ``build_db`` whose models dbt rebuilt for every key (no changes variable)."""
+    copy = copied(build_db, folder)
+    done = dbt(copy, "build", "--full-refresh", "--exclude-resource-type", "unit_test")
     assert done.returncode == 0, done.stdout[-3000:]
     return copy
 
@@ -288,3 +304,39 @@ def test_the_analyst_file_takes_only_the_rebuilt_keys_rows_of_the_fact_tables(st
             dg.AssetKey("analyst_warehouse")).asset_materialization.metadata
     assert (metadata["keyed_tables_refreshed"].value, metadata["keyed_tables_copied_whole"].value) == (3, 0)
     assert model_differences(home / "warehouse.duckdb", home / "state/build/warehouse.duckdb") == {}
+
+
+def failed_tests(build_db: Path, select: str, changes_since: int | None = None) -> set[str]:
+    """The names of the data tests of ``select`` that fail on ``build_db``."""
+    done = dbt(build_db, "test", "--select", select, "--exclude-resource-type", "unit_test",
+               changes_since=changes_since)
+    results = json.loads((build_db.parent / "target/run_results.json").read_text())["results"]
+    assert results and done.returncode == (1 if any(r["status"] == "fail" for r in results) else 0), done.stdout[-3000:]
+    return {r["unique_id"].split(".")[2] for r in results if r["status"] == "fail"}
+
+
+def test_uniqueness_after_an_incremental_build_is_tested_on_the_rebuilt_keys(staged, tmp_path):
+    """After a build of changed keys, a key-incremental model's uniqueness is tested on the
+    rows of the keys rebuilt (``unique_within_changed_keys``): a duplicate among them fails it;
+    one of a key not rebuilt, which a build cannot make, is found by a build of every key."""
+    home = staged["home"]
+    since = json.loads((home / "state/dbt_incremental.json").read_text())["built_through_seen_order"]
+    build_db = copied(home / "state/build/warehouse.duckdb", tmp_path / "changed")
+    con = duckdb.connect(str(build_db))
+    try:
+        rebuilt, kept = con.execute("""
+            SELECT (SELECT min(arrest_id) FROM intermediate.int_changes__arrests),
+                   (SELECT min(arrest_id) FROM marts.fct_arrests
+                    WHERE arrest_id NOT IN (SELECT arrest_id FROM intermediate.int_changes__arrests))""").fetchone()
+        con.execute("INSERT INTO marts.fct_arrests SELECT * FROM marts.fct_arrests WHERE arrest_id = ?", [kept])
+    finally:
+        con.close()
+    unique = "unique_within_changed_keys_fct_arrests_ref_int_changes__arrests___arrest_id"
+    assert unique not in failed_tests(build_db, "fct_arrests", changes_since=since)
+    assert unique in failed_tests(build_db, "fct_arrests")
+    con = duckdb.connect(str(build_db))
+    try:
+        con.execute("INSERT INTO marts.fct_arrests SELECT * FROM marts.fct_arrests WHERE arrest_id = ?", [rebuilt])
+    finally:
+        con.close()
+    assert unique in failed_tests(build_db, "fct_arrests", changes_since=since)
