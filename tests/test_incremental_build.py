@@ -340,3 +340,46 @@ def test_uniqueness_after_an_incremental_build_is_tested_on_the_rebuilt_keys(sta
     finally:
         con.close()
     assert unique in failed_tests(build_db, "fct_arrests", changes_since=since)
+
+
+def scoped_uniqueness_tests(manifest: dict) -> list[tuple[str, str, str]]:
+    """(relation tested, expression tested, key) of each ``unique_within_changed_keys`` test:
+    the key is the one column of the working set it is given."""
+    nodes = manifest["nodes"]
+    found = []
+    for node in nodes.values():
+        if node["resource_type"] != "test" or node.get("test_metadata", {}).get("name") != "unique_within_changed_keys":
+            continue
+        changes_name = node["test_metadata"]["kwargs"]["changes"].split("'")[1]
+        changes, = (n for n in node["depends_on"]["nodes"] if nodes[n]["name"] == changes_name)
+        tested, = (n for n in node["depends_on"]["nodes"] if n != changes)
+        key, = nodes[changes]["columns"]
+        found.append((f'"{nodes[tested]["schema"]}"."{nodes[tested]["alias"]}"',
+                      node["test_metadata"]["kwargs"]["column_name"], key))
+    return sorted(found)
+
+
+def values_of_two_keys(con, relation: str, expression: str, key: str) -> int:
+    """How many values of ``expression`` the rows of ``relation`` hold under two or more keys."""
+    return con.execute(f"SELECT count(*) FROM (SELECT {expression} FROM {relation} WHERE {expression} IS NOT NULL "
+                       f"GROUP BY ALL HAVING count(DISTINCT {key}) > 1)").fetchone()[0]
+
+
+def test_a_value_held_under_two_keys_is_found():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES ('A|1', 'A'), ('A|1', 'A'), ('B|1', 'B')) v(session_key, contract_ref)")
+    assert values_of_two_keys(con, "t", "session_key", "contract_ref") == 0
+    con.execute("INSERT INTO t VALUES ('A|1', 'B')")  # planted: the tested value no longer determines the key
+    assert values_of_two_keys(con, "t", "session_key", "contract_ref") == 1
+
+
+def test_each_scoped_uniqueness_test_is_of_a_value_that_determines_its_key(staged):
+    """``unique_within_changed_keys`` is exact only where two rows equal in what it tests share
+    a key: so it is on every model that has it, after the three runs."""
+    tests = scoped_uniqueness_tests(json.loads((DBT_PROJECT_DIR / "target/manifest.json").read_text()))
+    assert len(tests) == 10
+    con = duckdb.connect(str(staged["home"] / "state/build/warehouse.duckdb"), read_only=True)
+    try:
+        assert {test: values_of_two_keys(con, *test) for test in tests} == {test: 0 for test in tests}
+    finally:
+        con.close()
