@@ -14,6 +14,7 @@ import io
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import duckdb
@@ -111,10 +112,14 @@ def damage_sheet_xml(data: bytes, at: int, value: int) -> bytes:
         return data
     target = members[at % len(members)].filename
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for info in source.infolist():
-            body = source.read(info.filename)
-            archive.writestr(info, flip(body, at // len(members), value) if info.filename == target else body)
+    try:
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for info in source.infolist():
+                body = source.read(info.filename)
+                archive.writestr(info, flip(body, at // len(members), value) if info.filename == target else body)
+    except (zipfile.BadZipFile, zlib.error, EOFError):
+        # An earlier step left a member that cannot be inflated: the file is damaged already.
+        return data
     return out.getvalue()
 
 

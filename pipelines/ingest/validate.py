@@ -153,7 +153,9 @@ def _failed_sql(checks: list[tuple[str, Reason]], offset: int = 0) -> str:
 
 def validation_query(table: Table, month: str) -> str:
     """One SELECT turning the registered text rows ``incoming`` into typed rows with the
-    positions (in ``sheet_checks``' column checks then rule checks) of the checks they fail."""
+    positions (in ``sheet_checks``' column checks then rule checks) of the checks they fail.
+    The normalised texts serve the checks, the canonical row and the key text, and are not
+    kept (storing them cost a sixth of the query on a national month)."""
     norm = ", ".join(f"{normalise_sql(c)} AS {_q(c.name)}" for c in table.columns)
     typed = ", ".join(f"{typed_sql(c)} AS {_q(c.name)}" for c in table.columns)
     text = ", ".join(f"{_q(c.name)} AS {_q('n__' + c.name)}" for c in table.columns)
@@ -171,7 +173,7 @@ def validation_query(table: Table, month: str) -> str:
         WITH normalised AS (SELECT row_number, {norm} FROM incoming),
         t AS (SELECT row_number, {typed}, {text} FROM normalised),
         checked AS (SELECT *, {_failed_sql(column_checks_)} AS column_reasons FROM t)
-        SELECT *{derived},
+        SELECT * EXCLUDE ({", ".join(_q("n__" + c.name) for c in table.columns)}){derived},
             {canon} AS canonical_row,
             {key} AS key_text,
             CASE WHEN len(column_reasons) = 0
@@ -257,9 +259,7 @@ def check_sheet(sheet: RawSheet, table: Table, month: str, secret: bytes,
     finally:
         con.unregister("incoming")
     try:
-        # The normalised texts served the checks and the canonical row: Python needs neither.
-        normalised = ", ".join(_q("n__" + name) for name in names)
-        checked = con.execute(f"SELECT * EXCLUDE (column_reasons, rule_reasons, {normalised}) FROM checked_rows "
+        checked = con.execute("SELECT * EXCLUDE (column_reasons, rule_reasons) FROM checked_rows "
                               "ORDER BY row_number").df()
         failed = con.execute("SELECT row_number, column_reasons, rule_reasons FROM checked_rows "
                              "WHERE len(column_reasons) > 0 OR len(rule_reasons) > 0 ORDER BY row_number").fetchall()
