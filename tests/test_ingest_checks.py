@@ -12,6 +12,7 @@ from pipelines.alerts import collect_delivery_incidents
 from pipelines.ingest import validate
 from pipelines.ingest.definitions import landing_deliveries
 from pipelines.ingest.reconcile import reconciliation_failures
+from pipelines.ingest.screening import remember_digests
 from tests.ingest_files import custody_row, query, rms_row, site, write_custody, write_rms  # noqa: F401 (site: a fixture)
 
 
@@ -143,3 +144,16 @@ def test_only_the_key_rules_that_compare_with_earlier_deliveries_look_them_up():
     rules = {t.name: t.earlier_delivery_key_rule for c in all_contracts() for t in c.tables}
     assert sorted(looked_up) == sorted(name for name, rule in rules.items() if rule != "snapshot")
     assert "contracts" not in looked_up and "arrests" in looked_up
+
+
+def test_a_personal_value_is_remembered_once_however_often_it_arrives(tmp_path):
+    """The restricted store keeps each personal-value digest once: deliveries repeat names
+    and dates of birth every month, and the store must grow with new people, not with months."""
+    restricted = duckdb.connect(str(tmp_path / "quarantine.duckdb"))
+    try:
+        remember_digests(restricted, {"a", "b"})
+        remember_digests(restricted, {"b", "c"})
+        remember_digests(restricted, {"a", "b", "c"})
+        assert sorted(restricted.execute("SELECT digest FROM personal_values").fetchall()) == [("a",), ("b",), ("c",)]
+    finally:
+        restricted.close()

@@ -92,10 +92,11 @@ def remember_digests(restricted: duckdb.DuckDBPyConnection, digests: set[str]) -
     restricted.execute(PERSONAL_VALUES_DDL)
     restricted.register("new_personal_values", pd.DataFrame({"digest": list(digests)}))
     try:
+        # An anti join, not NOT IN: NOT IN built a hash table of every digest stored (ten
+        # national years: 3.3 million, 0.18 to 0.27 s a delivery against 0.08 s).
         restricted.execute("""
             INSERT INTO personal_values
-            SELECT digest FROM new_personal_values
-            WHERE digest NOT IN (SELECT digest FROM personal_values)
+            SELECT digest FROM new_personal_values ANTI JOIN personal_values USING (digest)
         """)
     finally:
         restricted.unregister("new_personal_values")
