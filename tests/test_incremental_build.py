@@ -11,6 +11,9 @@ scratch in a copy (every key, `--full-refresh`) and every table of every model c
 for row. A planted fault (the recorded state claiming the last deliveries were already
 built) must make the comparison fail. The analyst file of the last run must hold the
 build's tables, its fact tables refreshed by the keys dbt rebuilt rather than copied whole.
+The uniqueness tests of the key-incremental models read only the rebuilt keys' rows in a build
+of changed keys: a planted duplicate of a rebuilt key fails them, one of a key not rebuilt
+only a build of every key; and each tests a value that determines its key.
 """
 
 from __future__ import annotations
