@@ -353,9 +353,8 @@ def scoped_uniqueness_tests(manifest: dict) -> list[tuple[str, str, str]]:
     for node in nodes.values():
         if node["resource_type"] != "test" or node.get("test_metadata", {}).get("name") != "unique_within_changed_keys":
             continue
-        changes_name = node["test_metadata"]["kwargs"]["changes"].split("'")[1]
-        changes, = (n for n in node["depends_on"]["nodes"] if nodes[n]["name"] == changes_name)
-        tested, = (n for n in node["depends_on"]["nodes"] if n != changes)
+        tested = node["attached_node"]  # the model the test is declared on; the other node it reads is its working set
+        changes, = (n for n in node["depends_on"]["nodes"] if n != tested)
         key, = nodes[changes]["columns"]
         found.append((f'"{nodes[tested]["schema"]}"."{nodes[tested]["alias"]}"',
                       node["test_metadata"]["kwargs"]["column_name"], key))
