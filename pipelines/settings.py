@@ -71,11 +71,25 @@ def duckdb_config(spill: Path | None = None, limit: str | None = None) -> dict[s
     return config
 
 
-def connect_writer(path: Path, spill: Path | None = None, limit: str | None = None):
-    """A bounded (``duckdb_config``) DuckDB connection to ``path``."""
+def connect(path: Path | None = None, *, read_only: bool = False, config: dict[str, str] | None = None):
+    """A DuckDB connection to ``path`` (in memory without one) that prints nothing itself.
+
+    DuckDB draws a progress bar on standard output for any query that runs over two seconds,
+    whoever reads that output: the first load of ten national years put seven of them among
+    `run`'s stage lines, where they would also break into the terminal's live bars. Every
+    connection the pipeline opens comes from here."""
     import duckdb
 
-    return duckdb.connect(str(path), config=duckdb_config(spill, limit))
+    con = duckdb.connect(str(path) if path is not None else ":memory:", read_only=read_only, config=config or {})
+    # Settings of the connection, not of the database. Not printing holds even if something
+    # later sets progress_bar_time, which turns the bar itself back on.
+    con.execute("SET enable_progress_bar = false; SET enable_progress_bar_print = false")
+    return con
+
+
+def connect_writer(path: Path, spill: Path | None = None, limit: str | None = None):
+    """A bounded (``duckdb_config``) DuckDB connection to ``path``."""
+    return connect(path, config=duckdb_config(spill, limit))
 
 
 class ConfigurationError(RuntimeError):

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.cli.common import EXIT_OK, Refusal, command_parser, console
-from pipelines.settings import Home
+from pipelines.settings import Home, connect
 
 EXAMPLES = """\
   checkpoint-warehouse quarantine --home demo/home
@@ -88,7 +88,7 @@ def read_restricted(home: Home) -> list[tuple]:
     if not store.exists():
         return []  # nothing was ever quarantined in this home
     try:
-        con = duckdb.connect(str(store), read_only=True)
+        con = connect(store, read_only=True)
     except duckdb.IOException as error:
         if "lock" in str(error).lower():
             raise Refusal(f"the restricted store {store} is being written by a running ingest: "

@@ -24,7 +24,7 @@ from pipelines.months import add_months, month_range, previous_month
 from pipelines.publication.periods import period_label
 from pipelines.publication.text import long_date
 from pipelines.release_calendar import next_release
-from pipelines.settings import Home
+from pipelines.settings import Home, connect
 
 EXAMPLES = """\
   checkpoint-warehouse status --home demo/home
@@ -141,7 +141,7 @@ def read_status(home: Home, landing: Path | None, today: date) -> Status:
         raise Refusal(f"{home.warehouse_db} does not exist: no run has completed in this home yet; "
                       "run `checkpoint-warehouse run --landing DIR --home DIR` first")
     try:
-        con = duckdb.connect(str(home.warehouse_db), read_only=True)
+        con = connect(home.warehouse_db, read_only=True)
     except duckdb.Error as error:
         raise Refusal(f"cannot open {home.warehouse_db}: {str(error).splitlines()[0]}") from None
     try:

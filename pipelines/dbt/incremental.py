@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import duckdb
+from pipelines.settings import connect
 
 # An environment variable, not a dbt var: dbt parses the whole project again when a var
 # changes (about 4 s of each run), and only the files that read it when this does.
@@ -89,7 +89,7 @@ def latest_seen_order(build_db: Path) -> int:
     """The largest seen_order in the build's dq.deliveries (0 before any delivery)."""
     if not build_db.exists():
         return 0
-    con = duckdb.connect(str(build_db), read_only=True)
+    con = connect(build_db, read_only=True)
     try:
         found = con.execute("SELECT count(*) FROM duckdb_tables() "
                             "WHERE schema_name = 'dq' AND table_name = 'deliveries'").fetchone()[0]

@@ -1,7 +1,6 @@
 """Ingest's Dagster definitions: one multi-asset that takes every new delivery (raw.* and dq.*), and its checks."""
 
 
-import duckdb
 import dagster as dg
 
 from pipelines import dq
@@ -10,7 +9,7 @@ from pipelines.ingest.isolated import ingest_landing_isolated
 from pipelines.ingest.reconcile import gate_results, reconciliation_failures
 from pipelines.ingest.store import described_raw_columns
 from pipelines.keys import home_key
-from pipelines.settings import home_from_env, landing_from_env
+from pipelines.settings import connect, home_from_env, landing_from_env
 
 RAW_KEYS = [dg.AssetKey(["raw", t.raw_table]) for c in all_contracts() for t in c.tables]
 DQ_KEYS = [dg.AssetKey([dq.SCHEMA, t.name]) for t in dq.INGEST_TABLES]
@@ -57,7 +56,7 @@ def landing_deliveries(context: dg.AssetExecutionContext):
     with home.exclusive_writer():
         report = ingest_landing_isolated(landing_from_env(), home.build_db, home.restricted_db, secret, home.spill,
                                          on_result=lambda result: context.log_event(observation(result)))
-        con = duckdb.connect(str(home.build_db), read_only=True)
+        con = connect(home.build_db, read_only=True)
         try:
             failures = reconciliation_failures(con)
             gx_run, gx_failed = gate_results(con, [r.seen_order for r in report.results])

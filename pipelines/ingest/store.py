@@ -12,6 +12,7 @@ import duckdb
 
 from pipelines import dq
 from pipelines.contracts import Table, all_contracts
+from pipelines.settings import connect
 
 SQL_TYPES = {"text": "VARCHAR", "flag": "VARCHAR", "integer": "INTEGER", "decimal": "DOUBLE",
              "date": "DATE", "datetime": "TIMESTAMP"}
@@ -64,7 +65,7 @@ def open_restricted(path: Path) -> duckdb.DuckDBPyConnection:
     """The store for quarantined raw text, which may hold personal data: owner-only access."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.parent.chmod(0o700)
-    con = duckdb.connect(str(path))
+    con = connect(path)
     con.execute(RESTRICTED_DDL)
     return con
 

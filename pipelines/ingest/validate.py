@@ -22,6 +22,7 @@ from pipelines.dq import Reason, ReasonKind
 from pipelines.ingest.digests import keyed_digests
 from pipelines.ingest.readers import DeliveryRejected, RawSheet
 from pipelines.ingest.screening import screen_checks
+from pipelines.settings import connect
 
 NULL_MARK = "\x00"
 
@@ -185,7 +186,7 @@ def validation_query(table: Table, month: str) -> str:
 
 def reference_connection() -> duckdb.DuckDBPyConnection:
     """An in-memory database holding the reference seeds that contract rules may query."""
-    con = duckdb.connect()
+    con = connect()
     offence = pd.DataFrame({
         "offence_code": seed_values("ref_offence_codes", "offence_code"),
         "is_drug_offence": [v == "true" for v in seed_values("ref_offence_codes", "is_drug_offence")],

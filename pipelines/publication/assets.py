@@ -5,13 +5,12 @@ import functools
 import subprocess
 from importlib.metadata import version
 
-import duckdb
 import dagster as dg
 
 from pipelines.warehouse.queries import complete_months
 from pipelines.paths import REPO_ROOT
 from pipelines.publication import write_bundle
-from pipelines.settings import Home, home_from_env
+from pipelines.settings import Home, connect, home_from_env
 
 
 class PublicationConfig(dg.Config):
@@ -32,7 +31,7 @@ def code_version() -> str:
 def publication_inputs(home: Home) -> tuple:
     """Exact cells, every delivery, the data-quality summary and the exact outcome cells,
     from the analyst warehouse."""
-    con = duckdb.connect(str(home.warehouse_db), read_only=True)
+    con = connect(home.warehouse_db, read_only=True)
     try:
         cells = con.execute("SELECT * FROM marts.monthly_measure_cells").df()
         outcome_cells = con.execute("SELECT * FROM marts.outcome_measure_cells").df()

@@ -49,11 +49,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-import duckdb
-
 from pipelines.contracts import raw_tables
 from pipelines.dbt.incremental import definitions_fingerprint, write_record
-from pipelines.settings import Home, connect_writer, duckdb_config
+from pipelines.settings import Home, connect, connect_writer, duckdb_config
 
 
 def checkpoint(build_db: Path, spill: Path | None = None) -> None:
@@ -293,7 +291,7 @@ def compact_copy(build_db: Path, target: Path, spill: Path | None = None, plan: 
     """
     if previous is not None:
         shutil.copyfile(previous, target)
-    con = duckdb.connect(config=duckdb_config(spill))  # in memory: both files are attached
+    con = connect(config=duckdb_config(spill))  # in memory: both files are attached
     build = f'"{build_db.stem}"'
     copied = removed = whole = 0
     by_keys = keys_replaced = keyed_whole = differing = 0

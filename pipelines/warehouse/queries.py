@@ -12,13 +12,13 @@ import duckdb
 from pipelines import dq
 from pipelines.contracts import SOURCES
 from pipelines.dq import DeliveryStatus
-from pipelines.settings import Home
+from pipelines.settings import Home, connect
 
 
 def read_warehouse(home: Home, sql: str, params: list | None = None) -> list[tuple]:
     if not home.warehouse_db.exists():
         return []
-    con = duckdb.connect(str(home.warehouse_db), read_only=True)
+    con = connect(home.warehouse_db, read_only=True)
     try:
         return con.execute(sql, params or []).fetchall()
     except duckdb.CatalogException:
