@@ -13,6 +13,7 @@ from pipelines.ingest import validate
 from pipelines.ingest.definitions import landing_deliveries
 from pipelines.ingest.reconcile import reconciliation_failures
 from pipelines.ingest.screening import remember_digests
+from pipelines.ingest.store import open_restricted
 from tests.ingest_files import custody_row, query, rms_row, site, write_custody, write_rms  # noqa: F401 (site: a fixture)
 
 
@@ -149,7 +150,7 @@ def test_only_the_key_rules_that_compare_with_earlier_deliveries_look_them_up():
 def test_a_personal_value_is_remembered_once_however_often_it_arrives(tmp_path):
     """The restricted store keeps each personal-value digest once: deliveries repeat names
     and dates of birth every month, and the store must grow with new people, not with months."""
-    restricted = duckdb.connect(str(tmp_path / "quarantine.duckdb"))
+    restricted = open_restricted(tmp_path / "restricted" / "quarantine.duckdb")  # as ingest opens it
     try:
         remember_digests(restricted, {"a", "b"})
         remember_digests(restricted, {"b", "c"})
