@@ -9,7 +9,14 @@ from dataclasses import asdict
 import pytest
 
 from pipelines.contracts import load_contract
-from pipelines.ingest.expectations import gate_frame, gx_findings, results_on_rows, suite_definition, validate_with_gx
+from pipelines.ingest.expectations import (
+    gate_frame,
+    gx_findings,
+    gx_findings_of_each,
+    results_on_rows,
+    suite_definition,
+    validate_with_gx,
+)
 from pipelines.ingest.readers import read_delivery
 from pipelines.ingest.validate import check_sheet
 from tests.ingest_files import rms_row, write_rms
@@ -54,3 +61,29 @@ def test_an_expectation_that_compares_rows_cannot_be_read_on_a_subset(tmp_path):
         {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "force_code"}}]}
     with pytest.raises(ValueError, match="judges rows together"):
         gx_findings(suite, gate_frame(table, checked))
+
+
+def test_each_frame_gated_with_others_has_the_findings_of_gx_on_it_alone(tmp_path):
+    """Several deliveries' sheets validated by GX once: each sheet's findings, by its own
+    index labels, are GX's on that sheet alone."""
+    contract = load_contract("rms")
+    table = contract.tables[0]
+    frames = []
+    for month, faults in (("2026-09", {1: {"force_code": "ZZZ"}}),
+                          ("2026-10", {0: {"record_version": "0"}, 2: {"force_code": "YYY", "record_status": ""}}),
+                          ("2026-11", {0: {"sex": "Q"}})):
+        rows = [rms_row(f"DUR-A-{n:07d}", updated=f"{month}-03T10:00:00") for n in range(1, 5)]
+        for position, fault in faults.items():
+            rows[position].update(fault)
+        path = write_rms(tmp_path / f"arrests_{month.replace('-', '')}.csv", rows)
+        (sheet,) = read_delivery(path.read_bytes(), contract)
+        checked = check_sheet(sheet, table, month, b"row-key").checked
+        frames.append(gate_frame(table, checked.loc[[2, 0, 3, 1]] if month == "2026-10" else checked))
+    suite = suite_definition("rms", table)
+
+    each = gx_findings_of_each(suite, table, frames)
+
+    assert each == [gx_findings(suite, frame) for frame in frames]
+    unexpected = [{(f.column_name, label) for f in findings for label in f.unexpected or ()} for findings in each]
+    assert unexpected == [{("force_code", 1)}, {("record_version", 0), ("force_code", 2), ("record_status", 2)},
+                          {("sex", 0)}]

@@ -98,6 +98,24 @@ def test_a_validator_regression_is_caught_by_the_gx_gate(site, monkeypatch, tmp_
     assert query(home, "SELECT count(*) FROM dq.deliveries") == [(2,)]
 
 
+def test_deliveries_gated_together_are_each_judged_on_their_own_rows(site, monkeypatch, tmp_path):
+    """A small landing's deliveries are gated by one GX validation per suite: the regression
+    shows in the one delivery whose rows it let through, and the others load."""
+    landing, home = site
+    plant_in_ingest(monkeypatch, tmp_path / "planted", REGRESSED_VALIDATOR)
+    write_rms(landing / "rms/arrests_202609.csv", [rms_row("DUR-A-0000001", updated="2026-09-03T10:00:00")])
+    write_rms(landing / "rms/arrests_202610.csv", [rms_row("DUR-A-0000002"), rms_row("DUR-A-0000003", force_code="ZZZ")])
+    write_rms(landing / "rms/arrests_202611.csv", [rms_row("DUR-A-0000004", updated="2026-11-03T10:00:00")])
+    assert materialise()["gx_validation"] is False
+    assert query(home, "SELECT file_name, status FROM dq.deliveries ORDER BY seen_order") == [
+        ("rms/arrests_202609.csv", "accepted"), ("rms/arrests_202610.csv", "rejected"),
+        ("rms/arrests_202611.csv", "accepted")]
+    assert query(home, "SELECT file_name, column_name, unexpected_count, element_count FROM dq.validation_results "
+                       "WHERE NOT success") == [("rms/arrests_202610.csv", "force_code", 1, 2)]
+    assert query(home, "SELECT DISTINCT file_name, element_count FROM dq.validation_results ORDER BY 1") == [
+        ("rms/arrests_202609.csv", 1), ("rms/arrests_202610.csv", 2), ("rms/arrests_202611.csv", 1)]
+
+
 def test_a_lost_row_turns_the_reconciliation_red(site, monkeypatch, tmp_path):
     landing, home = site
     plant_in_ingest(monkeypatch, tmp_path / "planted", LOSSY_LOADER)

@@ -1,5 +1,5 @@
-"""Deliveries prepared one ahead in a worker process: handed on in order, each with its own
-preparation, errors raised where the delivery is loaded."""
+"""Deliveries prepared ahead, in worker processes or in groups in one process: handed on in
+order, each with its own preparation, errors raised where the delivery is loaded."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.ingest import prepare
 from pipelines.ingest.discovery import LandedFile
 from pipelines.ingest.prepare import (
     WORKBOOK_PREPARED_ALONE_FROM_BYTES,
@@ -76,3 +77,50 @@ def test_a_large_workbook_is_prepared_while_no_other_delivery_is(tmp_path):
     assert may_prepare_beside([], large) and may_prepare_beside([rms], custody)
     assert not may_prepare_beside([rms], large) and not may_prepare_beside([large], custody)
     assert may_prepare_beside([rms], small) and may_prepare_beside([small], custody)
+
+
+def test_deliveries_in_one_process_are_prepared_together_each_as_if_alone(tmp_path):
+    files = [landed_rms(tmp_path, f"2026-{m:02d}", f"DUR-A-00000{m:02d}") for m in (1, 2, 3, 4)]
+    stray = LandedFile("notes.txt", tmp_path / "notes.txt", None)
+    taken = [files[0], (stray, None), files[1], files[2], files[3]]
+    skipped = files[2][0].file_name  # not worth preparing: prepared alone, if asked for
+
+    handed = list(in_order(taken, SECRET, ROW_KEY, workers=0,
+                           worth_preparing=lambda f: f.is_delivery and f.file_name != skipped))
+
+    assert [d.landed.file_name for d in handed] == [landed.file_name for landed, _ in taken]
+    handed[0].prepared()  # the group's first asked for: the group is prepared and gated
+    assert [d.made is not None for d in handed] == [True, False, True, False, True]
+    for delivery in (d for d in handed if d.landed.is_delivery):
+        alone = prepare_delivery(delivery.landed, delivery.data, SECRET, ROW_KEY)
+        (sheet,), (expected,) = delivery.prepared().sheets, alone.sheets
+        assert sheet.checked.checked.equals(expected.checked.checked), delivery.landed.file_name
+        assert sheet.gate == expected.gate and sheet.gate, delivery.landed.file_name
+        assert delivery.prepared().personal_digests == alone.personal_digests
+
+
+def test_an_error_preparing_one_of_a_group_is_raised_when_it_is_asked_for(tmp_path):
+    (good, data), (later, later_data) = landed_rms(tmp_path, "2026-01", "DUR-A-0000001"), \
+        landed_rms(tmp_path, "2026-02", "DUR-A-0000002")
+    unknown = LandedFile("nowhere/x.csv", good.path, good.sha256, "no_such_source", "2026-01", 1)
+    first, failing, last = in_order([(good, data), (unknown, data), (later, later_data)], SECRET, ROW_KEY,
+                                    workers=0, worth_preparing=lambda f: True)
+    assert first.prepared().sheets[0].gate
+    with pytest.raises(FileNotFoundError, match="no_such_source"):
+        failing.prepared()
+    assert last.prepared().sheets[0].gate
+
+
+def test_deliveries_are_prepared_together_up_to_a_size_and_a_large_workbook_alone(tmp_path, monkeypatch):
+    def landed(name: str, source: str) -> LandedFile:
+        return LandedFile(name, tmp_path / name, name, source, "2026-01", 1)
+
+    monkeypatch.setattr(prepare, "PREPARED_TOGETHER_BYTES", 250)
+    files = [(landed("rms/a.csv", "rms"), b"x" * 100), (landed("custody/b.csv", "custody"), b"x" * 100),
+             (landed("rms/c.csv", "rms"), b"x" * 100),  # beyond 250 bytes with the two before
+             (landed("programme/d.xlsx", "programme"), b"x" * WORKBOOK_PREPARED_ALONE_FROM_BYTES),
+             (landed("rms/e.csv", "rms"), b"x" * 10)]
+    handed = list(in_order(files, SECRET, ROW_KEY, workers=0, worth_preparing=lambda f: True))
+    assert [[d.landed.file_name for d in delivery.group] for delivery in handed] == [
+        ["rms/a.csv", "custody/b.csv"], ["rms/a.csv", "custody/b.csv"], ["rms/c.csv"], ["programme/d.xlsx"],
+        ["rms/e.csv"]]

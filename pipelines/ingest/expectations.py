@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -158,6 +158,36 @@ def gx_findings(suite: dict, frame: pd.DataFrame) -> list[GateFinding]:
         findings.append(GateFinding(suite["name"], config.type, config.kwargs.get("column"),
                                     None if rows is None else frozenset(rows), bool(result.success)))
     return findings
+
+
+def gx_findings_of_each(suite: dict, table: Table, frames: list[pd.DataFrame]) -> list[list[GateFinding]]:
+    """``gx_findings`` of each frame (rows of ``table`` as the gate sees them), from one GX
+    validation of them all: GX spends about 0.13 s per validation whatever its rows (it
+    builds each expectation's metric graph again), most of a small delivery's ingest, while
+    the rows themselves cost little. Each expectation of ours judges a row by itself (or
+    the columns, the same in every frame), so a frame's unexpected rows among the whole are
+    what GX finds on it alone."""
+    if len(frames) == 1:
+        return [gx_findings(suite, frames[0])]
+    # Code columns are categorical, each frame with its own categories: concatenated they
+    # become text and are made categorical again, as one frame's are.
+    together = gate_frame(table, pd.concat(frames, ignore_index=True))
+    whole = gx_findings(suite, together)
+    each, start = [], 0
+    for frame in frames:
+        end = start + len(frame)
+        each.append([_within(finding, frame.index, start, end) for finding in whole])
+        start = end
+    return each
+
+
+def _within(finding: GateFinding, labels: pd.Index, start: int, end: int) -> GateFinding:
+    """A finding on a concatenation read on the frame at positions ``start`` to ``end``, by
+    that frame's own index labels."""
+    if finding.unexpected is None:
+        return finding
+    unexpected = frozenset(labels[p - start] for p in finding.unexpected if start <= p < end)
+    return replace(finding, unexpected=unexpected, table_success=not unexpected)
 
 
 def results_on_rows(findings: list[GateFinding], index: pd.Index) -> list[ExpectationResult]:
