@@ -121,3 +121,22 @@ def test_no_clock_in_the_file(bundle, workbook):
     assert workbook.properties.created == stamp and workbook.properties.modified == stamp
     with zipfile.ZipFile(io.BytesIO(bundle[f"checkpoint_measures_{P}.xlsx"])) as z:
         assert {i.date_time for i in z.infolist()} == {(2026, 11, 6, 9, 30, 0)}
+
+
+def test_tables_name_their_columns_freeze_their_header_and_contents_link_each_sheet(workbook):
+    """What Excel needs of a table beyond its cells (its columns named as its header, a
+    filter) and what a reader needs to move about: a frozen header, column widths, and a
+    link from Contents to each worksheet."""
+    for ws in workbook.worksheets[1:]:
+        (table,) = ws.tables.values()
+        min_col, min_row, max_col, _ = table_of(ws)
+        header = [c.value for c in ws[min_row]][:max_col]
+        assert [c.name for c in table.tableColumns] == header, ws.title
+        assert [c.id for c in table.tableColumns] == list(range(1, max_col + 1)), ws.title
+        assert table.autoFilter.ref == table.ref, ws.title
+        assert ws.freeze_panes == f"A{min_row + 1}", ws.title
+        assert all(ws.column_dimensions[chr(64 + i)].width > 8 for i in range(1, max_col + 1)), ws.title
+    links = [(c.value, c.hyperlink.location, c.style)
+             for (c,) in workbook["Contents"].iter_rows(min_row=4, max_col=1)]
+    assert links == [(sheet, f"'{sheet}'!A1", "Hyperlink") for sheet in SHEETS[2:]]
+    assert workbook["Cover"].column_dimensions["A"].width == 110

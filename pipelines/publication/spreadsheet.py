@@ -8,6 +8,9 @@ cells. A table cell is never empty: a value cell holds the number (stored as a n
 its marker (text), and the status cell holds ``[p]``, ``[r]``, ``[p][r]`` or the word
 ``none``.
 
+The workbook is written row by row (openpyxl's write-only mode), so a sheet's head (column
+widths, frozen header) is set before its first row and each table names its own columns.
+
 Nothing depends on the clock: the workbook's created and modified properties are the
 release date at 09:30, and the zip entries carry that timestamp too (openpyxl would stamp
 both with the time of saving), so the same inputs give the same bytes.
@@ -16,15 +19,18 @@ both with the time of saving), so the same inputs give the same bytes.
 from __future__ import annotations
 
 import io
+import warnings
 import zipfile
 from datetime import date, datetime
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.hyperlink import Hyperlink
-from openpyxl.worksheet.table import Table, TableStyleInfo
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.writer.excel import ExcelWriter
 
 from pipelines.publication.disclosure import NOT_APPLICABLE, PublishedCell
@@ -63,33 +69,42 @@ def workbook_file_name(period: str) -> str:
     return f"checkpoint_measures_{period}.xlsx"
 
 
-def _title(ws: Worksheet, text: str) -> None:
-    ws["A1"] = text
-    ws["A1"].font = _TITLE
+def _cell(ws: WriteOnlyWorksheet, value, **style) -> WriteOnlyCell:
+    """A cell with its style (font, number_format, hyperlink, style), to append in a row."""
+    cell = WriteOnlyCell(ws, value=value)
+    for name, setting in style.items():
+        setattr(cell, name, setting)
+    return cell
 
 
-def _table(ws: Worksheet, name: str, top: int, header: tuple[str, ...], rows: list) -> None:
-    """Header at row ``top`` then ``rows``, as an Excel table; column widths from content."""
-    for i, h in enumerate(header, start=1):
-        ws.cell(row=top, column=i, value=h).font = Font(bold=True)
-    for r, row in enumerate(rows, start=top + 1):
-        for i, v in enumerate(row, start=1):
-            ws.cell(row=r, column=i, value=v)
-    last_col = get_column_letter(len(header))
-    table = Table(displayName=name, ref=f"A{top}:{last_col}{top + len(rows)}")
-    table.tableStyleInfo = _STYLE
-    ws.add_table(table)
-    ws.freeze_panes = f"A{top + 1}"
-
-
-def _widths(ws: Worksheet, widths: tuple[int, ...]) -> None:
+def _start(ws: WriteOnlyWorksheet, title: str, widths: tuple[int, ...], table_top: int | None = None) -> None:
+    """Column widths and frozen header (the sheet's head, written before its first row),
+    then the title in A1."""
     for i, w in enumerate(widths):
         ws.column_dimensions[get_column_letter(i + 1)].width = w
+    if table_top is not None:
+        ws.freeze_panes = f"A{table_top + 1}"
+    ws.append([_cell(ws, title, font=_TITLE)])
+
+
+def _table(ws: WriteOnlyWorksheet, name: str, top: int, header: tuple[str, ...], rows: list[list]) -> None:
+    """Header at row ``top`` (the next row to be written) then ``rows``, as an Excel table."""
+    ws.append([_cell(ws, h, font=Font(bold=True)) for h in header])
+    for row in rows:
+        ws.append(row)
+    ref = f"A{top}:{get_column_letter(len(header))}{top + len(rows)}"
+    # Named by the header, with a filter, as openpyxl would read them off a worksheet it keeps
+    # (a write-only one keeps no rows to read them from).
+    table = Table(displayName=name, ref=ref, autoFilter=AutoFilter(ref=ref),
+                  tableColumns=[TableColumn(id=i, name=h) for i, h in enumerate(header, start=1)])
+    table.tableStyleInfo = _STYLE
+    with warnings.catch_warnings():  # the reminder that a write-only sheet's columns are ours to name
+        warnings.filterwarnings("ignore", "In write-only mode you must add table columns manually")
+        ws.add_table(table)
 
 
 def _cover(ws, period, first_period, release, version, code_version) -> None:
-    ws.title = "Cover"
-    _title(ws, f"{PUBLICATION_TITLE}, {period_label(period)}")
+    _start(ws, f"{PUBLICATION_TITLE}, {period_label(period)}", (110,))
     lines = [
         ("This spreadsheet holds the monthly Checkpoint measures for every month from "
          f"{period_label(first_period)} to {period_label(period)}, in total and by sex, age "
@@ -105,32 +120,27 @@ def _cover(ws, period, first_period, release, version, code_version) -> None:
         ("Code version", _HEADING),
         (code_version, None),
     ]
-    for row, (text, font) in enumerate(lines, start=2):
-        ws.cell(row=row, column=1, value=text).font = font or Font()
-    _widths(ws, (110,))
+    for text, font in lines:
+        ws.append([_cell(ws, text, font=font or Font())])
 
 
 def _contents(ws, ref: Reference, period: str, outcome_sheets: list[tuple[str, str]]) -> None:
-    _title(ws, "Contents")
-    ws["A2"] = "This worksheet contains one table. Each link goes to a worksheet."
+    _start(ws, "Contents", (18, 110), table_top=3)
+    ws.append(["This worksheet contains one table. Each link goes to a worksheet."])
     rows = [("Notes", "Notes: definitions of the measures, markers and conventions")]
     for i, (sheet, wording, _) in enumerate(ref.groups, start=1):
         rows.append((sheet, f"Table {i}: {wording}, by month, breakdown and category, "
                             f"up to {period_label(period)}"))
     for i, (sheet, wording) in enumerate(outcome_sheets, start=len(ref.groups) + 1):
         rows.append((sheet, f"Table {i}: {wording}, up to {period_label(period)}"))
-    _table(ws, "tbl_contents", 3, ("Worksheet name", "Worksheet title"), rows)
-    for r in range(4, 4 + len(rows)):
-        cell = ws.cell(row=r, column=1)
-        cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{cell.value}'!A1",
-                                   display=cell.value)
-        cell.style = "Hyperlink"
-    _widths(ws, (18, 110))
+    linked = [[_cell(ws, sheet, hyperlink=Hyperlink(ref="", location=f"'{sheet}'!A1", display=sheet),
+                     style="Hyperlink"), title] for sheet, title in rows]
+    _table(ws, "tbl_contents", 3, ("Worksheet name", "Worksheet title"), linked)
 
 
 def _notes(ws, ref: Reference, with_outcomes: bool) -> None:
-    _title(ws, "Notes")
-    ws["A2"] = "This worksheet contains one table of notes."
+    _start(ws, "Notes", (12, 30, 120), table_top=3)
+    ws.append(["This worksheet contains one table of notes."])
     rows = []
     for m in ref.measures:
         rows.append((m.name, f"{m.definition}. Unit: {UNIT_LABELS[m.unit]}. Counted when: "
@@ -143,60 +153,53 @@ def _notes(ws, ref: Reference, with_outcomes: bool) -> None:
     rows.append(("Breakdowns", breakdown_note(ref)))
     rows.append((NO_STATUS, "In the Status column: the figure is neither provisional nor "
                             "revised."))
-    numbered = [(f"Note {i}", term, text) for i, (term, text) in enumerate(rows, start=1)]
+    numbered = [[f"Note {i}", term, text] for i, (term, text) in enumerate(rows, start=1)]
     _table(ws, "tbl_notes", 3, ("Note number", "Term", "Note text"), numbered)
-    _widths(ws, (12, 30, 120))
 
 
 def _group(ws, index: int, sheet: str, wording: str, cells: list[PublishedCell],
            first_period: str, period: str) -> None:
-    ws.title = sheet
-    _title(ws, f"Table {index}: {wording}, by month, breakdown and category, "
-               f"{period_label(first_period)} to {period_label(period)}")
-    ws["A2"] = ("This worksheet contains one table. Counts are whole numbers; rates are "
-                "percentages and medians are days, to one decimal place. A value shown as "
-                "[c], [z] or [x] is a marker explained in the Notes worksheet; the Status "
-                "column shows [p] provisional and [r] revised.")
-    rows = [
-        (c.period, c.measure, UNIT_LABELS[c.unit], c.breakdown, c.category,
-         c.marker if c.number is None else (c.number if c.unit == "count" else float(c.number)),
-         c.status or NO_STATUS)
-        for c in cells
-    ]
+    _start(ws, f"Table {index}: {wording}, by month, breakdown and category, "
+               f"{period_label(first_period)} to {period_label(period)}", (10, 30, 16, 16, 14, 10, 10), table_top=3)
+    ws.append(["This worksheet contains one table. Counts are whole numbers; rates are "
+               "percentages and medians are days, to one decimal place. A value shown as "
+               "[c], [z] or [x] is a marker explained in the Notes worksheet; the Status "
+               "column shows [p] provisional and [r] revised."])
+
+    def value(c: PublishedCell):
+        if c.number is None:
+            return c.marker
+        if c.unit == "count":
+            return _cell(ws, c.number, number_format="#,##0")
+        return _cell(ws, float(c.number), number_format="0.0")
+
+    rows = [[c.period, c.measure, UNIT_LABELS[c.unit], c.breakdown, c.category, value(c), c.status or NO_STATUS]
+            for c in cells]
     _table(ws, f"tbl_{sheet.lower()}", 3, TABLE_HEADER, rows)
-    for r, c in enumerate(cells, start=4):
-        if c.number is not None:
-            ws.cell(row=r, column=6).number_format = "#,##0" if c.unit == "count" else "0.0"
-    _widths(ws, (10, 30, 16, 16, 14, 10, 10))
 
 
 def _outcome_group(ws, index: int, sheet: str, wording: str, cells: list[OutcomeCell],
                    period: str) -> None:
     """One outcome table: value and interval columns hold numbers, or the cell's marker;
     a count has no interval, shown [z] (not applicable)."""
-    ws.title = sheet
-    _title(ws, f"Table {index}: {wording}, up to {period_label(period)}")
-    ws["A2"] = ("This worksheet contains one table. Counts are whole numbers; rates are "
-                "percentages to one decimal place; a relative rate index is a ratio to two "
-                "decimal places. A value shown as [c], [z] or [x] is a marker explained in the "
-                "Notes worksheet; the Status column shows [p] provisional and [r] revised.")
+    _start(ws, f"Table {index}: {wording}, up to {period_label(period)}", (10, 30, 16, 16, 14, 10, 16, 16, 10),
+           table_top=3)
+    ws.append(["This worksheet contains one table. Counts are whole numbers; rates are "
+               "percentages to one decimal place; a relative rate index is a ratio to two "
+               "decimal places. A value shown as [c], [z] or [x] is a marker explained in the "
+               "Notes worksheet; the Status column shows [p] provisional and [r] revised."])
 
     def shown(number, c: OutcomeCell):
         if c.marker:
             return c.marker
         if number is None:
             return NOT_APPLICABLE
-        return number if c.unit == "count" else float(number)
+        return _cell(ws, number if c.unit == "count" else float(number), number_format=_OUTCOME_FORMATS[c.unit])
 
-    rows = [(c.period, c.measure, OUTCOME_UNITS[c.unit], c.breakdown, c.category,
-             shown(c.number, c), shown(c.lower, c), shown(c.upper, c), c.status or NO_STATUS)
+    rows = [[c.period, c.measure, OUTCOME_UNITS[c.unit], c.breakdown, c.category,
+             shown(c.number, c), shown(c.lower, c), shown(c.upper, c), c.status or NO_STATUS]
             for c in cells]
     _table(ws, "tbl_" + sheet.lower().replace(" ", "_"), 3, OUTCOME_HEADER, rows)
-    for r, row in enumerate(rows, start=4):
-        for col in (6, 7, 8):
-            if not isinstance(row[col - 1], str):
-                ws.cell(row=r, column=col).number_format = _OUTCOME_FORMATS[cells[r - 4].unit]
-    _widths(ws, (10, 30, 16, 16, 14, 10, 16, 16, 10))
 
 
 def workbook_bytes(
@@ -215,13 +218,15 @@ def workbook_bytes(
                       for sheet, wording, families in OUTCOME_GROUPS]
     outcome_tables = [t for t in outcome_tables if t[2]]
     stamp = datetime(release.year, release.month, release.day, *_RELEASE_TIME)
-    wb = Workbook()
+    # Write-only: each row is written as it is appended, not kept as cell objects until the
+    # save (ten national years: about 500,000 cells).
+    wb = Workbook(write_only=True)
     wb.properties.title = f"{PUBLICATION_TITLE}, {period_label(period)}"
     wb.properties.creator = "Checkpoint Warehouse"
     wb.properties.language = "en-GB"
     wb.properties.created = stamp
     wb.properties.modified = stamp
-    _cover(wb.active, period, first_period, release, version, code_version)
+    _cover(wb.create_sheet("Cover"), period, first_period, release, version, code_version)
     _contents(wb.create_sheet("Contents"), ref, period, [(s, w) for s, w, _ in outcome_tables])
     _notes(wb.create_sheet("Notes"), ref, bool(outcome_tables))
     for i, (sheet, wording, measures) in enumerate(ref.groups, start=1):
