@@ -70,17 +70,15 @@ class PreparedDelivery:
 
 
 def prepare_sheet(sheet: RawSheet, table: Table, landed: LandedFile, secret: bytes, row_digest_key: bytes,
-                  personal: bytes, reference, gate: bool = True) -> PreparedSheet:
-    """A sheet checked, screened and (with ``gate``) gated; its checked rows handed on as the
-    warehouse would hold them (``warehouse_rows``, codes as categoricals): what is left to do
-    with them needs no personal value, so none crosses to the loading process."""
+                  personal: bytes, reference) -> PreparedSheet:
+    """A sheet checked and screened, not yet gated (``gate_together``); its checked rows
+    handed on as the warehouse would hold them (``warehouse_rows``, codes as categoricals):
+    what is left to do with them needs no personal value, so none crosses to the loading
+    process."""
     checked = check_sheet(sheet, table, landed.month, row_digest_key, reference)
     rows = coded_as_categories(warehouse_rows(checked.checked, table, secret), table)
     checked = dataclasses.replace(checked, checked=rows)
-    prepared = PreparedSheet(checked, screen_candidates(sheet, table, personal), None)
-    if gate:
-        gate_together([(landed, prepared)])
-    return prepared
+    return PreparedSheet(checked, screen_candidates(sheet, table, personal), None)
 
 
 def gate_together(sheets: list[tuple[LandedFile, PreparedSheet]]) -> None:
@@ -119,14 +117,17 @@ def prepare_delivery(landed: LandedFile, data: bytes | None, secret: bytes, row_
     personal = personal_key(secret)
     reference = reference_connection()
     try:
-        return PreparedDelivery(
+        prepared = PreparedDelivery(
             personal_digests=frozenset().union(
                 *(personal_digests(sheet, contract.table(sheet.table), personal) for sheet in sheets)),
             sheets=tuple(prepare_sheet(sheet, contract.table(sheet.table), landed, secret, row_digest_key, personal,
-                                       reference, gate)
+                                       reference)
                          for sheet in sheets))
     finally:
         reference.close()
+    if gate:
+        gate_together([(landed, sheet) for sheet in prepared.sheets])
+    return prepared
 
 
 def able_to_cross(error: BaseException) -> BaseException:
@@ -198,7 +199,6 @@ class Delivery:
         self.worth = False  # to be prepared ahead, by a worker or with its group (``in_order``)
         self.worker: _Worker | None = None  # the worker it was sent to
         self.group: list[Delivery] = [self]  # the deliveries prepared when any is asked for
-        self.released = False
 
     def prepared(self) -> PreparedDelivery:
         if self.made is None and self.error is None:
@@ -211,7 +211,6 @@ class Delivery:
         """Drop its bytes and preparation once it is loaded: the caller's loop still holds it
         while the next delivery's preparation is received (a national month: hundreds of MB)."""
         self.data = self.made = None
-        self.released = True
 
     def prepared_ungated(self) -> PreparedDelivery:
         return prepare_delivery(self.landed, self.data, self._secret, self._row_digest_key, gate=False)
@@ -222,7 +221,7 @@ def prepare_together(deliveries: list[Delivery]) -> None:
     (``gate_together``). An error preparing one is kept, to be raised when it is asked for,
     where it would have been raised had each been prepared alone."""
     made = []
-    for delivery in (d for d in deliveries if d.made is None and d.error is None and not d.released):
+    for delivery in (d for d in deliveries if d.made is None and d.error is None):
         try:
             delivery.made = delivery.prepared_ungated()
             made.append(delivery)

@@ -63,6 +63,7 @@ _TITLE = Font(bold=True, size=14)
 _HEADING = Font(bold=True, size=12)
 _STYLE = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
 _RELEASE_TIME = (9, 30, 0)
+TABLE_TOP = 3  # every table: title in A1, a line about it in A2, its header in row 3
 
 
 def workbook_file_name(period: str) -> str:
@@ -77,22 +78,24 @@ def _cell(ws: WriteOnlyWorksheet, value, **style) -> WriteOnlyCell:
     return cell
 
 
-def _start(ws: WriteOnlyWorksheet, title: str, widths: tuple[int, ...], table_top: int | None = None) -> None:
-    """Column widths and frozen header (the sheet's head, written before its first row),
-    then the title in A1."""
+def _start(ws: WriteOnlyWorksheet, title: str, widths: tuple[int, ...], about_table: str | None = None) -> None:
+    """A sheet's head, written before its first row: column widths and, on a sheet with a
+    table, the header frozen; then the title in A1 and the line about the table in A2."""
     for i, w in enumerate(widths):
         ws.column_dimensions[get_column_letter(i + 1)].width = w
-    if table_top is not None:
-        ws.freeze_panes = f"A{table_top + 1}"
+    if about_table is not None:
+        ws.freeze_panes = f"A{TABLE_TOP + 1}"
     ws.append([_cell(ws, title, font=_TITLE)])
+    if about_table is not None:
+        ws.append([about_table])
 
 
-def _table(ws: WriteOnlyWorksheet, name: str, top: int, header: tuple[str, ...], rows: list[list]) -> None:
-    """Header at row ``top`` (the next row to be written) then ``rows``, as an Excel table."""
+def _table(ws: WriteOnlyWorksheet, name: str, header: tuple[str, ...], rows: list[list]) -> None:
+    """Header at row ``TABLE_TOP`` (the next row, after ``_start``) then ``rows``, as an Excel table."""
     ws.append([_cell(ws, h, font=Font(bold=True)) for h in header])
     for row in rows:
         ws.append(row)
-    ref = f"A{top}:{get_column_letter(len(header))}{top + len(rows)}"
+    ref = f"A{TABLE_TOP}:{get_column_letter(len(header))}{TABLE_TOP + len(rows)}"
     # Named by the header, with a filter, as openpyxl would read them off a worksheet it keeps
     # (a write-only one keeps no rows to read them from).
     table = Table(displayName=name, ref=ref, autoFilter=AutoFilter(ref=ref),
@@ -125,8 +128,7 @@ def _cover(ws, period, first_period, release, version, code_version) -> None:
 
 
 def _contents(ws, ref: Reference, period: str, outcome_sheets: list[tuple[str, str]]) -> None:
-    _start(ws, "Contents", (18, 110), table_top=3)
-    ws.append(["This worksheet contains one table. Each link goes to a worksheet."])
+    _start(ws, "Contents", (18, 110), "This worksheet contains one table. Each link goes to a worksheet.")
     rows = [("Notes", "Notes: definitions of the measures, markers and conventions")]
     for i, (sheet, wording, _) in enumerate(ref.groups, start=1):
         rows.append((sheet, f"Table {i}: {wording}, by month, breakdown and category, "
@@ -135,12 +137,11 @@ def _contents(ws, ref: Reference, period: str, outcome_sheets: list[tuple[str, s
         rows.append((sheet, f"Table {i}: {wording}, up to {period_label(period)}"))
     linked = [[_cell(ws, sheet, hyperlink=Hyperlink(ref="", location=f"'{sheet}'!A1", display=sheet),
                      style="Hyperlink"), title] for sheet, title in rows]
-    _table(ws, "tbl_contents", 3, ("Worksheet name", "Worksheet title"), linked)
+    _table(ws, "tbl_contents", ("Worksheet name", "Worksheet title"), linked)
 
 
 def _notes(ws, ref: Reference, with_outcomes: bool) -> None:
-    _start(ws, "Notes", (12, 30, 120), table_top=3)
-    ws.append(["This worksheet contains one table of notes."])
+    _start(ws, "Notes", (12, 30, 120), "This worksheet contains one table of notes.")
     rows = []
     for m in ref.measures:
         rows.append((m.name, f"{m.definition}. Unit: {UNIT_LABELS[m.unit]}. Counted when: "
@@ -154,17 +155,17 @@ def _notes(ws, ref: Reference, with_outcomes: bool) -> None:
     rows.append((NO_STATUS, "In the Status column: the figure is neither provisional nor "
                             "revised."))
     numbered = [[f"Note {i}", term, text] for i, (term, text) in enumerate(rows, start=1)]
-    _table(ws, "tbl_notes", 3, ("Note number", "Term", "Note text"), numbered)
+    _table(ws, "tbl_notes", ("Note number", "Term", "Note text"), numbered)
 
 
 def _group(ws, index: int, sheet: str, wording: str, cells: list[PublishedCell],
            first_period: str, period: str) -> None:
     _start(ws, f"Table {index}: {wording}, by month, breakdown and category, "
-               f"{period_label(first_period)} to {period_label(period)}", (10, 30, 16, 16, 14, 10, 10), table_top=3)
-    ws.append(["This worksheet contains one table. Counts are whole numbers; rates are "
-               "percentages and medians are days, to one decimal place. A value shown as "
-               "[c], [z] or [x] is a marker explained in the Notes worksheet; the Status "
-               "column shows [p] provisional and [r] revised."])
+               f"{period_label(first_period)} to {period_label(period)}", (10, 30, 16, 16, 14, 10, 10),
+           "This worksheet contains one table. Counts are whole numbers; rates are "
+           "percentages and medians are days, to one decimal place. A value shown as "
+           "[c], [z] or [x] is a marker explained in the Notes worksheet; the Status "
+           "column shows [p] provisional and [r] revised.")
 
     def value(c: PublishedCell):
         if c.number is None:
@@ -175,7 +176,7 @@ def _group(ws, index: int, sheet: str, wording: str, cells: list[PublishedCell],
 
     rows = [[c.period, c.measure, UNIT_LABELS[c.unit], c.breakdown, c.category, value(c), c.status or NO_STATUS]
             for c in cells]
-    _table(ws, f"tbl_{sheet.lower()}", 3, TABLE_HEADER, rows)
+    _table(ws, f"tbl_{sheet.lower()}", TABLE_HEADER, rows)
 
 
 def _outcome_group(ws, index: int, sheet: str, wording: str, cells: list[OutcomeCell],
@@ -183,11 +184,10 @@ def _outcome_group(ws, index: int, sheet: str, wording: str, cells: list[Outcome
     """One outcome table: value and interval columns hold numbers, or the cell's marker;
     a count has no interval, shown [z] (not applicable)."""
     _start(ws, f"Table {index}: {wording}, up to {period_label(period)}", (10, 30, 16, 16, 14, 10, 16, 16, 10),
-           table_top=3)
-    ws.append(["This worksheet contains one table. Counts are whole numbers; rates are "
-               "percentages to one decimal place; a relative rate index is a ratio to two "
-               "decimal places. A value shown as [c], [z] or [x] is a marker explained in the "
-               "Notes worksheet; the Status column shows [p] provisional and [r] revised."])
+           "This worksheet contains one table. Counts are whole numbers; rates are "
+           "percentages to one decimal place; a relative rate index is a ratio to two "
+           "decimal places. A value shown as [c], [z] or [x] is a marker explained in the "
+           "Notes worksheet; the Status column shows [p] provisional and [r] revised.")
 
     def shown(number, c: OutcomeCell):
         if c.marker:
@@ -199,7 +199,7 @@ def _outcome_group(ws, index: int, sheet: str, wording: str, cells: list[Outcome
     rows = [[c.period, c.measure, OUTCOME_UNITS[c.unit], c.breakdown, c.category,
              shown(c.number, c), shown(c.lower, c), shown(c.upper, c), c.status or NO_STATUS]
             for c in cells]
-    _table(ws, "tbl_" + sheet.lower().replace(" ", "_"), 3, OUTCOME_HEADER, rows)
+    _table(ws, "tbl_" + sheet.lower().replace(" ", "_"), OUTCOME_HEADER, rows)
 
 
 def workbook_bytes(
