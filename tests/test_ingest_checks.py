@@ -156,8 +156,8 @@ def test_only_the_key_rules_that_compare_with_earlier_deliveries_look_them_up():
     looked_up = []
     for contract in all_contracts():
         for table in contract.tables:
-            sheet = RawSheet(table.name, list(table.column_names),
-                             [RawRow(2, ["1"] * len(table.column_names), "raw")])
+            sheet = RawSheet.of_rows(table.name, list(table.column_names),
+                                     [RawRow(2, ["1"] * len(table.column_names), "raw")])
             validate.validate_sheet(sheet, table, "2026-01", b"k",
                                     history=lambda keys, name=table.name: looked_up.append(name) or {})
     rules = {t.name: t.earlier_delivery_key_rule for c in all_contracts() for t in c.tables}

@@ -10,12 +10,12 @@ from __future__ import annotations
 import bisect
 import csv
 import datetime as dt
-import functools
 import io
 import itertools
 import re
 import zipfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pipelines.contracts import SourceContract
@@ -35,34 +35,47 @@ class RawRow:
 
 @dataclass
 class RawSheet:
+    """A sheet as read, kept a column at a time: the rows of a national month are too many to
+    be objects each (``_unquoted_sheet``)."""
     table: str  # contract table name
     header: list[str]
-    rows: list[RawRow] = field(default_factory=list)
+    row_numbers: list[int] = field(default_factory=list)  # every row read, in file order
+    raw_texts: list[str] = field(default_factory=list)  # of every row read, in the same order
+    malformed_rows: list[RawRow] = field(default_factory=list)  # fields not as many as the header's
+    # Of the rows as wide as the header: their numbers, and their texts, one sequence per
+    # header position (for the validator's and the screens' set-based work).
+    well_formed_numbers: list[int] = field(default_factory=list)
+    columns: list[Sequence[str]] = field(default_factory=list)
+
+    def __post_init__(self):
+        if not self.columns:
+            self.columns = [() for _ in self.header]
+
+    @classmethod
+    def of_rows(cls, table: str, header: list[str], rows: list[RawRow]) -> RawSheet:
+        """The sheet of rows read one at a time."""
+        width = len(header)
+        wide = [row for row in rows if len(row.fields) == width]
+        return cls(table, header, [row.row_number for row in rows], [row.raw_text for row in rows],
+                   [row for row in rows if len(row.fields) != width], [row.row_number for row in wide],
+                   list(zip(*(row.fields for row in wide))) if wide else [])
 
     @property
-    def malformed_rows(self) -> list[RawRow]:
-        """Rows whose number of fields is not the header's."""
-        width = len(self.header)
-        return [row for row in self.rows if len(row.fields) != width]
+    def well_formed(self) -> tuple[list[int], list[Sequence[str]]]:
+        """(row numbers, one sequence of texts per header position) of the rows as wide as the header."""
+        return self.well_formed_numbers, self.columns
 
-    @functools.cached_property
-    def well_formed(self) -> tuple[list[int], list[tuple[str, ...]]]:
-        """(row numbers, one tuple of texts per header position) of the rows as wide as the
-        header: columns, for the validator's and the screens' set-based work. Asked for once
-        the reader has finished the sheet."""
-        width = len(self.header)
-        rows = [row for row in self.rows if len(row.fields) == width]
-        if not rows:
-            return [], [() for _ in range(width)]
-        return [row.row_number for row in rows], list(zip(*(row.fields for row in rows)))
+    @property
+    def rows(self) -> list[RawRow]:
+        """Every row read, in file order, made again from the columns (to look at a sheet; the
+        pipeline works on the columns)."""
+        fields_of = {row.row_number: row.fields for row in self.malformed_rows}
+        fields_of.update(zip(self.well_formed_numbers, map(list, zip(*self.columns))))
+        return [RawRow(n, fields_of[n], raw) for n, raw in zip(self.row_numbers, self.raw_texts)]
 
     def raw_text_of(self, row_number: int) -> str:
         """The raw text of the row read at ``row_number`` (rows are in file order)."""
-        return self.rows[bisect.bisect_left(self._row_numbers, row_number)].raw_text
-
-    @functools.cached_property
-    def _row_numbers(self) -> list[int]:  # asked for once the reader has finished the sheet
-        return [row.row_number for row in self.rows]
+        return self.raw_texts[bisect.bisect_left(self.row_numbers, row_number)]
 
 
 def decode_strictly(data: bytes, encoding: str) -> str:
@@ -78,29 +91,12 @@ def decode_strictly(data: bytes, encoding: str) -> str:
         ) from None
 
 
-def _records_with_raw_text(text: str):
-    """Yield (line_number, fields, raw_text) per CSV record, skipping wholly blank lines."""
-    lines = text.splitlines(keepends=True)
-    if _unquoted(text, lines):
-        return _unquoted_records(lines)
-    return _csv_records(lines)
-
-
 def _unquoted(text: str, lines: list[str]) -> bool:
     """Whether every record of the text is one line whose fields are its comma-separated parts,
     exactly as the csv module reads it: no quote character anywhere (nothing joins lines or
     hides a comma), no NUL, and no line longer than the csv module's field limit (which it
     refuses)."""
     return '"' not in text and "\0" not in text and max(map(len, lines), default=0) <= csv.field_size_limit()
-
-
-def _unquoted_records(lines: list[str]):
-    """``_csv_records`` of unquoted text, a line at a time with ``str.split`` (a national month
-    of arrests: a third of the csv module's time)."""
-    for line_number, line in enumerate(lines, start=1):
-        raw = line.rstrip("\r\n")
-        if raw.strip():
-            yield line_number, raw.split(","), raw
 
 
 def _csv_records(lines: list[str]):
@@ -127,21 +123,50 @@ def read_csv(data: bytes, contract: SourceContract, limits: Limits = LIMITS) -> 
     if not data:
         raise DeliveryRejected("zero bytes: the file is empty")
     text = decode_strictly(data, contract.encoding or "utf-8")
-    records = _records_with_raw_text(text)
+    lines = text.splitlines(keepends=True)
+    read = _unquoted_sheet if _unquoted(text, lines) else _csv_sheet
+    return [read(lines, contract.tables[0].name, limits)]
+
+
+def _csv_sheet(lines: list[str], table: str, limits: Limits) -> RawSheet:
+    """The sheet as the csv module reads the lines."""
+    records = _csv_records(lines)
     try:
         first = next(records, None)
-        if first is None:
-            raise DeliveryRejected("unreadable: no header row")
-        _check_width(len(first[1]), "header", limits)
-        header = [h.strip().lower() for h in first[1]]
-        table = contract.tables[0]
-        sheet = RawSheet(table.name, header)
-        for line_number, fields, raw in records:
-            sheet.rows.append(RawRow(line_number, fields, raw))
+        header = _csv_header(None if first is None else first[1], limits)
+        return RawSheet.of_rows(table, header, [RawRow(*record) for record in records])
     except csv.Error as error:
         # The csv module's messages name the fault (a NUL, a field over its size limit), never the text.
         raise DeliveryRejected(f"unreadable CSV: {error}") from None
-    return [sheet]
+
+
+def _csv_header(fields: list[str] | None, limits: Limits) -> list[str]:
+    if fields is None:
+        raise DeliveryRejected("unreadable: no header row")
+    _check_width(len(fields), "header", limits)
+    return [h.strip().lower() for h in fields]
+
+
+def _unquoted_sheet(lines: list[str], table: str, limits: Limits) -> RawSheet:
+    """``_csv_sheet`` of unquoted text (``_unquoted``): each line that is not blank is a record,
+    its fields its comma-separated parts. Made a column at a time: the rows as wide as the
+    header are split all at once and each column sliced out (a national month of arrests,
+    122,000 rows: 0.25 s, against about 1 s for a row object each, transposed)."""
+    raws = [line.rstrip("\r\n") for line in lines]
+    numbers = [n for n, raw in enumerate(raws, start=1) if raw.strip()]
+    header = _csv_header(raws[numbers[0] - 1].split(",") if numbers else None, limits)
+    width = len(header)
+    numbers = numbers[1:]
+    texts = [raws[n - 1] for n in numbers]
+    commas = [text.count(",") for text in texts]
+    wide = [n for n, count in zip(numbers, commas) if count == width - 1]
+    malformed = [RawRow(n, text.split(","), text) for n, text, count in zip(numbers, texts, commas)
+                 if count != width - 1]
+    if not wide:
+        return RawSheet(table, header, numbers, texts, malformed)
+    wide_texts = texts if not malformed else [text for text, count in zip(texts, commas) if count == width - 1]
+    fields = ",".join(wide_texts).split(",")
+    return RawSheet(table, header, numbers, texts, malformed, wide, [fields[i::width] for i in range(width)])
 
 
 def cell_text(value) -> str:
@@ -190,7 +215,7 @@ def _sheet_from_rows(header_cells, rows, table, limits: Limits, empty, text_of) 
     width = max((i + 1 for i, v in enumerate(header_cells) if v not in (empty, "")), default=0)
     _check_width(width, f"sheet '{table.sheet}' header", limits)
     header = [text_of(v).strip().lower() for v in header_cells[:width]]
-    sheet = RawSheet(table.name, header)
+    read = []
     for offset, cells in enumerate(rows, start=2):
         if offset > limits.max_sheet_rows:
             raise DeliveryRejected(f"sheet '{table.sheet}' has rows beyond row {limits.max_sheet_rows}")
@@ -209,8 +234,8 @@ def _sheet_from_rows(header_cells, rows, table, limits: Limits, empty, text_of) 
         if not any(t.strip() for t in texts):
             continue  # a wholly empty worksheet row is not a row
         texts += [""] * (width - len(texts))
-        sheet.rows.append(RawRow(offset, texts, "\t".join(texts)))
-    return sheet
+        read.append(RawRow(offset, texts, "\t".join(texts)))
+    return RawSheet.of_rows(table.name, header, read)
 
 
 def _fault(error: Exception) -> str:
@@ -294,13 +319,17 @@ def _sheet_from_columns(grid: list[list], table, limits: Limits) -> RawSheet:
     rows, each cell's text made by ``_grid_cell_text``, wholly empty rows skipped."""
     width = len(grid[0])
     _check_width(width, f"sheet '{table.sheet}' header", limits)
-    sheet = RawSheet(table.name, [_grid_cell_text(v).strip().lower() for v in grid[0]])
+    header = [_grid_cell_text(v).strip().lower() for v in grid[0]]
     columns = [_column_texts(column) for column in zip(*itertools.islice(grid, 1, None))]
-    for offset, texts in enumerate(zip(*columns), start=2):
-        raw = "\t".join(texts)
-        if raw.strip():  # tabs are blank too: only a row with something in a cell is a row
-            sheet.rows.append(RawRow(offset, list(texts), raw))
-    return sheet
+    raws = ["\t".join(texts) for texts in zip(*columns)]
+    # Tabs are blank too: only a row with something in a cell is a row.
+    kept = [i for i, raw in enumerate(raws) if raw.strip()]
+    if len(kept) < len(raws):
+        columns = [[column[i] for i in kept] for column in columns]
+        raws = [raws[i] for i in kept]
+    numbers = [i + 2 for i in kept]
+    # Every row is as wide as the header: the grid is.
+    return RawSheet(table.name, header, numbers, raws, [], numbers, columns)
 
 
 def _read_xlsx_calamine(data: bytes, contract: SourceContract, limits: Limits) -> list[RawSheet]:

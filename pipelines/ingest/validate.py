@@ -269,9 +269,8 @@ def check_sheet(sheet: RawSheet, table: Table, month: str, secret: bytes,
     if not checked.empty:
         # The digest stands for the canonical row from here on: equal rows, equal digests.
         checked["row_digest"] = keyed_digests(secret, checked.pop("canonical_row").tolist())
-    return CheckedSheet(table, month, len(sheet.rows), extra, malformed, checked,
-                        {int(n): (c, u) for n, c, u in failed},
-                        [row.row_number for row in sheet.rows], [row.raw_text for row in sheet.rows])
+    return CheckedSheet(table, month, len(sheet.row_numbers), extra, malformed, checked,
+                        {int(n): (c, u) for n, c, u in failed}, sheet.row_numbers, sheet.raw_texts)
 
 
 def validate_sheet(
