@@ -111,3 +111,22 @@ def test_a_sheet_turned_into_text_by_columns_is_the_sheet_turned_into_text_by_ro
     by_rows = read(lambda: readers._sheet_from_rows(grid[0], iter(grid[1:]), table, LIMITS, "",
                                                     readers._grid_cell_text))
     assert by_columns == by_rows
+
+
+# Attributes the patterns look for, near misses, and what may stand around them.
+attributes = st.tuples(
+    st.sampled_from(["", "<c ", "x", " ", "\n", "1"]), st.sampled_from(["t", "r", "s", "xt", "tr"]),
+    st.sampled_from(["", " ", "\t\n"]), st.sampled_from(["=", ""]), st.sampled_from(["", " "]),
+    st.sampled_from(['"', "'", ""]), st.sampled_from(["d", "e", "n", "str", "A1", "AB1234567", "ABCD1234567",
+                                                    "1234567", "123456", "B12345678"]),
+    st.sampled_from(['"', "'", "", ">"])).map("".join)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(attributes, min_size=1, max_size=4).map("".join))
+def test_the_quick_scan_for_lenient_cells_misses_nothing(text):
+    """The strict reader is asked for only where the quick pattern matches: it must match
+    wherever the full one does."""
+    data = text.encode()
+    if readers._LENIENT_IN_CALAMINE.search(data):
+        assert readers._MAYBE_LENIENT_IN_CALAMINE.search(data)

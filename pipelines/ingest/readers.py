@@ -262,6 +262,10 @@ def _fault(error: Exception) -> str:
 # row by its position; openpyxl takes it at its word and the row limit refuses it).
 _LENIENT_IN_CALAMINE = re.compile(
     rb"""\bt\s*=\s*["'][de]["']|\br\s*=\s*["'][A-Za-z]{0,3}[0-9]{7}""")
+# The same without the attribute's name: every match of the pattern above holds a match of
+# this one, which has no leading word boundary to test at every byte (a national workbook's
+# 19 MB of worksheet XML: 0.07 s against 0.22 s). The full pattern decides where it matches.
+_MAYBE_LENIENT_IN_CALAMINE = re.compile(rb"""=\s*["'](?:[de]["']|[A-Za-z]{0,3}[0-9]{7})""")
 
 
 def needs_strict_reader(data: bytes) -> bool:
@@ -273,7 +277,8 @@ def needs_strict_reader(data: bytes) -> bool:
             with archive.open(member) as part:
                 tail = b""
                 for chunk in iter(lambda: part.read(1 << 22), b""):
-                    if _LENIENT_IN_CALAMINE.search(tail + chunk):
+                    window = tail + chunk
+                    if _MAYBE_LENIENT_IN_CALAMINE.search(window) and _LENIENT_IN_CALAMINE.search(window):
                         return True
                     tail = chunk[-64:]  # a match cut between two chunks
     return False
