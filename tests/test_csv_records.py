@@ -77,3 +77,25 @@ def test_text_the_split_would_misread_goes_to_the_csv_module():
         assert not _unquoted("abcd", ["abcd"]) and _unquoted("abc", ["abc"])
     finally:
         csv.field_size_limit(limit)
+
+
+@settings(max_examples=300, deadline=None)
+@given(unquoted_texts)
+def test_duckdb_splits_unquoted_rows_as_python_does(body):
+    """The validator's rows of unquoted text, split by DuckDB, are the sheet's columns."""
+    from pipelines.ingest.validate import _incoming, reference_connection
+
+    lines = ("a,b,c\n" + body).splitlines(keepends=True)
+    sheet = _unquoted_sheet(lines, "t", LIMITS)
+    by_python = RawSheet(sheet.table, sheet.header, sheet.row_numbers, sheet.raw_texts, sheet.malformed_rows,
+                         sheet.well_formed_numbers, split_columns=sheet.columns)
+    con = reference_connection()
+    try:
+        seen = []
+        for each in (sheet, by_python):
+            with _incoming(con, each, ["c", "a"]):
+                seen.append(con.execute("SELECT row_number, c, a FROM incoming ORDER BY row_number").fetchall())
+    finally:
+        con.close()
+    assert seen[0] == seen[1]
+    assert [n for n, *_ in seen[0]] == sheet.well_formed_numbers

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import csv
 import datetime as dt
+import functools
 import io
 import itertools
 import re
@@ -42,14 +43,13 @@ class RawSheet:
     row_numbers: list[int] = field(default_factory=list)  # every row read, in file order
     raw_texts: list[str] = field(default_factory=list)  # of every row read, in the same order
     malformed_rows: list[RawRow] = field(default_factory=list)  # fields not as many as the header's
-    # Of the rows as wide as the header: their numbers, and their texts, one sequence per
-    # header position (for the validator's and the screens' set-based work).
+    # Of the rows as wide as the header: their numbers, and their texts, either one sequence
+    # per header position, or (unquoted CSV) the rows' raw texts, whose comma-separated parts
+    # they are: DuckDB splits those for the validator, and Python only where a column is
+    # asked for (``columns``).
     well_formed_numbers: list[int] = field(default_factory=list)
-    columns: list[Sequence[str]] = field(default_factory=list)
-
-    def __post_init__(self):
-        if not self.columns:
-            self.columns = [() for _ in self.header]
+    split_columns: list[Sequence[str]] | None = None
+    comma_separated: list[str] | None = None
 
     @classmethod
     def of_rows(cls, table: str, header: list[str], rows: list[RawRow]) -> RawSheet:
@@ -58,7 +58,17 @@ class RawSheet:
         wide = [row for row in rows if len(row.fields) == width]
         return cls(table, header, [row.row_number for row in rows], [row.raw_text for row in rows],
                    [row for row in rows if len(row.fields) != width], [row.row_number for row in wide],
-                   list(zip(*(row.fields for row in wide))) if wide else [])
+                   list(zip(*(row.fields for row in wide))) if wide else None)
+
+    @functools.cached_property
+    def columns(self) -> list[Sequence[str]]:
+        """The well-formed rows' texts, one sequence per header position."""
+        width = len(self.header)
+        if self.comma_separated:
+            # Each is as wide as the header: joined and split once, the columns sliced out.
+            fields = ",".join(self.comma_separated).split(",")
+            return [fields[i::width] for i in range(width)]
+        return self.split_columns or [() for _ in range(width)]
 
     @property
     def well_formed(self) -> tuple[list[int], list[Sequence[str]]]:
@@ -149,9 +159,9 @@ def _csv_header(fields: list[str] | None, limits: Limits) -> list[str]:
 
 def _unquoted_sheet(lines: list[str], table: str, limits: Limits) -> RawSheet:
     """``_csv_sheet`` of unquoted text (``_unquoted``): each line that is not blank is a record,
-    its fields its comma-separated parts. Made a column at a time: the rows as wide as the
-    header are split all at once and each column sliced out (a national month of arrests,
-    122,000 rows: 0.25 s, against about 1 s for a row object each, transposed)."""
+    its fields its comma-separated parts. Only the malformed rows are split here: the rows as
+    wide as the header are kept as their texts (``RawSheet.comma_separated``), so that
+    neither a row object each nor, for the validator, a Python text each field is made."""
     raws = [line.rstrip("\r\n") for line in lines]
     numbers = [n for n, raw in enumerate(raws, start=1) if raw.strip()]
     header = _csv_header(raws[numbers[0] - 1].split(",") if numbers else None, limits)
@@ -162,11 +172,8 @@ def _unquoted_sheet(lines: list[str], table: str, limits: Limits) -> RawSheet:
     wide = [n for n, count in zip(numbers, commas) if count == width - 1]
     malformed = [RawRow(n, text.split(","), text) for n, text, count in zip(numbers, texts, commas)
                  if count != width - 1]
-    if not wide:
-        return RawSheet(table, header, numbers, texts, malformed)
     wide_texts = texts if not malformed else [text for text, count in zip(texts, commas) if count == width - 1]
-    fields = ",".join(wide_texts).split(",")
-    return RawSheet(table, header, numbers, texts, malformed, wide, [fields[i::width] for i in range(width)])
+    return RawSheet(table, header, numbers, texts, malformed, wide, comma_separated=wide_texts)
 
 
 def cell_text(value) -> str:

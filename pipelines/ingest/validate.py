@@ -9,8 +9,9 @@ at once, so a national month costs the same handful of queries as a small one.
 from __future__ import annotations
 
 import bisect
+import contextlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import duckdb
@@ -225,8 +226,9 @@ class CheckedSheet:
     rows_read: int
     extra_columns: list[str]
     malformed: list[Quarantined]
-    # typed columns, derived columns, row_number, key_text, row_digest; once prepared
-    # (``prepare_sheet``), the columns as the warehouse holds them
+    # typed columns (but for the personal ones the warehouse does not keep), derived columns,
+    # row_number, key_text, row_digest; once prepared (``prepare_sheet``), the columns as the
+    # warehouse holds them
     checked: pd.DataFrame
     failed: dict[int, tuple[list[int], list[int]]]  # row number -> (column check, rule check) positions
     row_numbers: list[int]  # every row read, in file order, with its raw text
@@ -236,32 +238,55 @@ class CheckedSheet:
         return self.raw_texts[bisect.bisect_left(self.row_numbers, row_number)]
 
 
+@contextlib.contextmanager
+def _incoming(con: duckdb.DuckDBPyConnection, sheet: RawSheet, names: list[str]) -> Iterator[None]:
+    """The sheet's well-formed rows as the relation ``incoming`` of ``validation_query``:
+    ``row_number`` and the columns ``names`` of the header, as text. Unquoted CSV rows go in
+    whole and DuckDB splits them: the query runs faster on DuckDB's own texts than on a
+    column of Python texts each (a national month of arrests: about 0.4 s of 1.2 s)."""
+    row_numbers = np.asarray(sheet.well_formed_numbers, dtype="int64")
+    if sheet.comma_separated is None:
+        columns = sheet.columns
+        con.register("incoming", pd.DataFrame({
+            "row_number": row_numbers,
+            **{name: pd.array(columns[sheet.header.index(name)], dtype="string") for name in names}}))
+        try:
+            yield
+        finally:
+            con.unregister("incoming")
+        return
+    con.register("incoming_rows", pd.DataFrame({"row_number": row_numbers,
+                                                "raw_text": pd.array(sheet.comma_separated, dtype="string")}))
+    fields = ", ".join(f'fields[{sheet.header.index(name) + 1}] AS "{name}"' for name in names)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW incoming AS SELECT row_number, {fields} "
+                "FROM (SELECT row_number, string_split(raw_text, ',') AS fields FROM incoming_rows)")
+    try:
+        yield
+    finally:
+        con.execute("DROP VIEW incoming")
+        con.unregister("incoming_rows")
+
+
 def check_sheet(sheet: RawSheet, table: Table, month: str, secret: bytes,
                 con: duckdb.DuckDBPyConnection | None = None) -> CheckedSheet:
     """The contract's column and rule checks over every well-formed row, in one query; the
-    malformed rows quarantined for their field count."""
+    malformed rows quarantined for their field count. Personal columns the warehouse does not
+    keep (names, dates of birth) are checked but not fetched."""
     extra = check_header(sheet, table)
-    names = table.column_names
     width = len(sheet.header)
     malformed = [Quarantined(row.row_number, [Reason(
         ReasonKind.FIELD_COUNT, f"row has {len(row.fields)} fields; the header has {width}")], row.raw_text)
         for row in sheet.malformed_rows]
-    row_numbers, columns = sheet.well_formed
-    incoming = pd.DataFrame({"row_number": np.asarray(row_numbers, dtype="int64"),
-                             **{name: pd.array(columns[sheet.header.index(name)], dtype="string")
-                                for name in names}})
     con = con or reference_connection()
-    con.register("incoming", incoming)
-    try:
+    with _incoming(con, sheet, table.column_names):
         # Kept in the in-memory database: the lists of failed checks are fetched only for the
         # few rows that have any (turning every row's empty lists into Python cost more than
         # the query).
         con.execute(f"CREATE OR REPLACE TEMP TABLE checked_rows AS {validation_query(table, month)}")
-    finally:
-        con.unregister("incoming")
+    dropped = ", ".join(["column_reasons", "rule_reasons"] +
+                        [f'"{c.name}"' for c in table.columns if c.pii and not c.warehouse_name])
     try:
-        checked = con.execute("SELECT * EXCLUDE (column_reasons, rule_reasons) FROM checked_rows "
-                              "ORDER BY row_number").df()
+        checked = con.execute(f"SELECT * EXCLUDE ({dropped}) FROM checked_rows ORDER BY row_number").df()
         failed = con.execute("SELECT row_number, column_reasons, rule_reasons FROM checked_rows "
                              "WHERE len(column_reasons) > 0 OR len(rule_reasons) > 0 ORDER BY row_number").fetchall()
     finally:
