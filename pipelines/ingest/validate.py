@@ -247,24 +247,24 @@ def _incoming(con: duckdb.DuckDBPyConnection, sheet: RawSheet, names: list[str])
     row_numbers = np.asarray(sheet.well_formed_numbers, dtype="int64")
     if sheet.comma_separated is None:
         columns = sheet.columns
-        con.register("incoming", pd.DataFrame({
-            "row_number": row_numbers,
-            **{name: pd.array(columns[sheet.header.index(name)], dtype="string") for name in names}}))
-        try:
-            yield
-        finally:
-            con.unregister("incoming")
-        return
-    con.register("incoming_rows", pd.DataFrame({"row_number": row_numbers,
-                                                "raw_text": pd.array(sheet.comma_separated, dtype="string")}))
-    fields = ", ".join(f'fields[{sheet.header.index(name) + 1}] AS "{name}"' for name in names)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW incoming AS SELECT row_number, {fields} "
+        frame_name, view = "incoming", None
+        frame = pd.DataFrame({"row_number": row_numbers,
+                              **{name: pd.array(columns[sheet.header.index(name)], dtype="string") for name in names}})
+    else:
+        frame_name = "incoming_rows"
+        frame = pd.DataFrame({"row_number": row_numbers, "raw_text": pd.array(sheet.comma_separated, dtype="string")})
+        fields = ", ".join(f'fields[{sheet.header.index(name) + 1}] AS "{name}"' for name in names)
+        view = (f"CREATE OR REPLACE TEMP VIEW incoming AS SELECT row_number, {fields} "
                 "FROM (SELECT row_number, string_split(raw_text, ',') AS fields FROM incoming_rows)")
+    con.register(frame_name, frame)
     try:
+        if view:
+            con.execute(view)
         yield
     finally:
-        con.execute("DROP VIEW incoming")
-        con.unregister("incoming_rows")
+        if view:
+            con.execute("DROP VIEW IF EXISTS incoming")
+        con.unregister(frame_name)
 
 
 def check_sheet(sheet: RawSheet, table: Table, month: str, secret: bytes,
