@@ -121,6 +121,11 @@ def stored(home: Path) -> str:
     return f"build database {build.stat().st_size / 1e6:,.0f} MB, raw.programme_contracts {contracts:,} rows for {keys:,} contracts"
 
 
+def saved(home: Path) -> Path:
+    """Where a home is kept as it was before month N + 1, to be put back for another run."""
+    return home.with_name(home.name + ".before")
+
+
 def landing_of(all_months: Path, out: Path, months: set[str], with_strays: bool) -> Path:
     """A landing folder holding the deliveries of ``months`` (hard links), strays if asked."""
     for path in sorted(all_months.rglob("*")):
@@ -197,9 +202,9 @@ def main() -> None:
             print(f"generated {n + 1} national months ({sum(summary['rows'].values()):,} rows) "
                   f"in {time.perf_counter() - started:.0f} s")
             done.touch()
-        for step in ("first", "short", "home_ingest", "home_long", "home_short", "home_long.before",
-                     "home_short.before"):
+        for step in ("first", "short", "home_ingest", "home_long", "home_short"):
             shutil.rmtree(work / step, ignore_errors=True)
+            shutil.rmtree(saved(work / step), ignore_errors=True)
         history = [add_months(args.start, i) for i in range(n)]
         extra = add_months(args.start, n)
         first = landing_of(generated, work / "first", set(history), with_strays=True)
@@ -234,13 +239,13 @@ def main() -> None:
         histories = [(n, first, long_home), (k, short_landing, short_home)]
         for _, landing, home in histories:
             landing_of(generated, landing, {extra}, with_strays=False)  # month N + 1 lands beside the history
-            shutil.copytree(home, home.with_name(home.name + ".before"), symlinks=True)
+            shutil.copytree(home, saved(home), symlinks=True)
         tries: list[list[tuple[Step, dict[str, float]]]] = [[], []]
         for attempt in range(max(args.repeat, 1)):
             for (_, landing, home), tried in zip(histories, tries):
                 if attempt:  # the home as it was before the month
                     shutil.rmtree(home)
-                    shutil.copytree(home.with_name(home.name + ".before"), home, symlinks=True)
+                    shutil.copytree(saved(home), home, symlinks=True)
                 tried.append((timed([cli, "run", "--landing", str(landing), "--home", str(home)], env, log),
                               step_seconds(home)))
         analyst_after = (long_home / "warehouse.duckdb").stat().st_size
