@@ -18,12 +18,13 @@
     {{ return(changes_since() is not none and is_incremental()) }}
 {% endmacro %}
 
-{#- The pre-hook of a key-incremental model: its rows of the keys about to be rebuilt. -#}
-{% macro delete_changed_keys(key, changes) %}
+{#- The pre-hook of a key-incremental model: its rows of the keys about to be rebuilt. The
+    model may name the key otherwise than its changes model does (``changes_key``). -#}
+{% macro delete_changed_keys(key, changes, changes_key=none) %}
     {% if is_incremental() %}
         delete from {{ this }}
         {% if changes_since() is not none %}
-        where {{ key }} in (select {{ key }} from {{ changes }})
+        where {{ key }} in (select {{ changes_key or key }} from {{ changes }})
         {% endif %}
     {% endif %}
 {% endmacro %}

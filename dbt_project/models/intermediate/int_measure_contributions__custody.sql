@@ -4,11 +4,18 @@
 --   offers_made         checkpoint_offered = Y
 --   offers_accepted     offer_response = ACCEPTED
 --   acceptance_rate     numerator offers_accepted, denominator offers_made
+-- A record's contributions come from its chained row alone, which is rebuilt for the keys of
+-- int_changes__custody_records: built for those records only when it can be
+-- (macros/incremental.sql), not over every custody record of the history.
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          pre_hook="{{ delete_changed_keys('record_key', ref('int_changes__custody_records'), 'custody_ref') }}") }}
+-- depends_on: {{ ref('int_changes__custody_records') }}
 with custody as (
 
     select *
     from {{ ref('int_custody_records__chained') }}
     where is_chain_complete
+        and {{ is_changed_key('custody_ref', ref('int_changes__custody_records')) }}
 
 )
 
