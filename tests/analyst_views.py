@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
 
-# The build's working sets (`analyst_copy: omit`): which keys a build rebuilt.
-WORKING_SETS = ("int_changes__arrests", "int_changes__custody_records", "int_changes__sessions")
+from pipelines.paths import DBT_PROJECT_DIR
+from pipelines.warehouse.publish import analyst_copies
+
+
+def working_sets() -> set[str]:
+    """The build's working sets (`analyst_copy: omit` in the project's manifest): which keys a
+    build rebuilt, not published."""
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text(encoding="utf-8"))
+    return {name for (_, name), copy in analyst_copies(manifest).items() if copy == "omit"}
 
 
 def analyst_views_against_build(home: Path) -> tuple[dict[str, str], set[str], dict[str, int]]:
@@ -20,7 +28,7 @@ def analyst_views_against_build(home: Path) -> tuple[dict[str, str], set[str], d
                                  "WHERE table_catalog = 'warehouse' AND table_schema = 'intermediate'").fetchall())
         built = {name for (name,) in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'build' AND schema_name = 'intermediate'"
-        ).fetchall()} - set(WORKING_SETS)
+        ).fetchall()} - working_sets()
         differences = {}
         for name in sorted(set(kinds) & built):
             view, table = f"warehouse.intermediate.{name}", f"build.intermediate.{name}"

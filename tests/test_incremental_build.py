@@ -379,7 +379,7 @@ def test_each_scoped_uniqueness_test_is_of_a_value_that_determines_its_key(stage
     """``unique_within_changed_keys`` is exact only where two rows equal in what it tests share
     a key: so it is on every model that has it, after the three runs."""
     tests = scoped_uniqueness_tests(json.loads((DBT_PROJECT_DIR / "target/manifest.json").read_text()))
-    assert len(tests) == 10
+    assert len(tests) == 11
     con = duckdb.connect(str(staged["home"] / "state/build/warehouse.duckdb"), read_only=True)
     try:
         assert {test: values_of_two_keys(con, *test) for test in tests} == {test: 0 for test in tests}

@@ -6,6 +6,7 @@
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
           pre_hook="{{ delete_changed_keys('arrest_id', ref('int_changes__arrests')) }}") }}
 -- depends_on: {{ ref('int_changes__arrests') }}
+-- depends_on: {{ ref('int_changes__persons') }}, which reads this model's previous build
 with versions as (
 
     select * from {{ ref('stg_rms__arrest_versions') }}
