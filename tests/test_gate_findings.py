@@ -25,10 +25,11 @@ from tests.ingest_files import rms_row, write_rms
 def test_the_gate_read_on_a_subset_is_gx_on_that_subset(tmp_path):
     contract = load_contract("rms")
     table = contract.tables[0]
-    rows = [rms_row(f"DUR-A-{n:07d}") for n in range(1, 7)]
+    rows = [rms_row(f"DUR-A-{n:07d}") for n in range(1, 8)]
     rows[1]["force_code"] = "ZZZ"  # not in the code list
-    rows[2]["record_version"] = "0"  # below the minimum
+    rows[2]["record_version"] = "0"  # below the minimum (a whole number, a float to GX)
     rows[3]["record_status"] = ""  # required
+    rows[6]["offence_code"] = "92/1"  # not of its pattern (a text column)
     path = write_rms(tmp_path / "arrests_202610.csv", rows)
     (sheet,) = read_delivery(path.read_bytes(), contract)
     checked = check_sheet(sheet, table, "2026-10", b"row-key").checked
@@ -38,7 +39,7 @@ def test_the_gate_read_on_a_subset_is_gx_on_that_subset(tmp_path):
     def alone(subset):
         return [asdict(r) for r in validate_with_gx(suite, gate_frame(table, subset))]
 
-    for labels in ([0, 4, 5], [0, 1, 5], [2, 3], [0, 1, 2, 3, 4, 5], [5]):
+    for labels in ([0, 4, 5], [0, 1, 5], [2, 3], [0, 1, 2, 3, 4, 5, 6], [5], [5, 6]):
         subset = checked.loc[labels]
         read = [asdict(r) for r in results_on_rows(findings, subset.index)]
         assert read == alone(subset), labels
@@ -47,7 +48,8 @@ def test_the_gate_read_on_a_subset_is_gx_on_that_subset(tmp_path):
               for r in results_on_rows(findings, checked.index) if not r.success}
     assert failed == {("expect_column_values_to_be_in_set", "force_code", 1),
                       ("expect_column_values_to_be_between", "record_version", 1),
-                      ("expect_column_values_to_not_be_null", "record_status", 1)}
+                      ("expect_column_values_to_not_be_null", "record_status", 1),
+                      ("expect_column_values_to_match_regex", "offence_code", 1)}
     assert all(r.success for r in results_on_rows(findings, checked.loc[[0, 4, 5]].index))
 
 

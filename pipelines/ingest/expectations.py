@@ -100,8 +100,16 @@ def gate_frame(table: Table, to_load: pd.DataFrame) -> pd.DataFrame:
     the validation itself on a national month, and GX's results are the same. Columns held to
     a code list or Y/N are categorical: their values, nulls and GX's results are the same, and
     GX's set and regex checks then work on the few distinct values (40% of the gate's time on
-    a national month)."""
-    return coded_as_categories(to_load[[c.name for c in table.columns if not c.pii]], table)
+    a national month).
+
+    Whole numbers are float64 (exact to 2**53; NaN is null to GX): GX compares a numpy column
+    with its bounds in one vectorised step, where it calls a Python function per value of a
+    nullable integer column. A national year's deliveries: 9.5 s of GX against 10.5 s, the
+    same findings. (Text columns made categorical as well saved 3.6 s more of GX, whose
+    every expectation copies the whole frame, but cost 3.1 s to make: left as text.)"""
+    frame = coded_as_categories(to_load[[c.name for c in table.columns if not c.pii]], table)
+    whole_numbers = [name for name, dtype in frame.dtypes.items() if pd.api.types.is_integer_dtype(dtype)]
+    return frame.astype(dict.fromkeys(whole_numbers, "float64")) if whole_numbers else frame
 
 
 @dataclass(frozen=True)
