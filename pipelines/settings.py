@@ -118,6 +118,7 @@ class Home:
     dbt_target = _under_home("state", "dbt")
     dbt_incremental = _under_home("state", "dbt_incremental.json")  # pipelines/dbt/incremental.py
     analyst_views = _under_home("state", "analyst_views.json")  # pipelines/warehouse/publish.py
+    landing_digests = _under_home("state", "landing_digests.json")  # pipelines/ingest/discovery.py
     writer_lock = _under_home("state", "writer.lock")
     # What others read: the analyst copy, the restricted store, the bundles, the alert log.
     warehouse_db = _under_home("warehouse.duckdb")

@@ -180,6 +180,19 @@ def test_a_repeat_run_with_nothing_new_changes_nothing(pipeline):
     assert not {n for n in changed if n.startswith(("publications/", "alerts.jsonl", "restricted/"))}
 
 
+def test_each_run_keeps_the_digests_of_the_landing_files_for_the_next(pipeline):
+    """The next run takes up these digests and does not read a delivery again while it stands
+    (pipelines/ingest/discovery.py): each is the digest dq.deliveries holds for the file. (A
+    file that is not a delivery is known by its name alone, and not read again at all.)"""
+    home, landing = pipeline["home"], pipeline["home"].parent / "landing"
+    record = json.loads((home / "state" / "landing_digests.json").read_text(encoding="utf-8"))
+    kept = {Path(f["path"]).relative_to(landing).as_posix(): f["sha256"] for f in record["files"]}
+    delivered = {r["file_name"]: r["sha256"] for r in pipeline["second"].deliveries if r["status"] != "ignored"}
+    standing = {name: sha for name, sha in delivered.items()
+                if (landing / name).is_file() and hashlib.sha256((landing / name).read_bytes()).hexdigest() == sha}
+    assert standing and {name: kept.get(name) for name in standing} == standing
+
+
 def test_second_stage_redelivery_revisions_and_untouched_first_bundle(pipeline):
     first, second, home = pipeline["first"], pipeline["second"], pipeline["home"]
     assert second.result.returncode == 2, second.result.stderr[-2000:]

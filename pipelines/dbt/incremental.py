@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from pipelines.records import write_record
 from pipelines.settings import connect
 
 # An environment variable, not a dbt var: dbt parses the whole project again when a var
@@ -72,13 +73,6 @@ def read_state(path: Path) -> IncrementalState | None:
     if not path.exists():
         return None
     return IncrementalState(**json.loads(path.read_text(encoding="utf-8")))
-
-
-def write_record(path: Path, record: dict) -> None:
-    """Write a JSON record whole or not at all (a rename over the old one)."""
-    staging = path.with_name(path.name + ".incoming")
-    staging.write_text(json.dumps(record), encoding="utf-8")
-    staging.replace(path)
 
 
 def write_state(path: Path, state: IncrementalState) -> None:

@@ -55,7 +55,8 @@ def landing_deliveries(context: dg.AssetExecutionContext):
     secret = home_key(home)  # refuses a key other than the home's
     with home.exclusive_writer():
         report = ingest_landing_isolated(landing_from_env(), home.build_db, home.restricted_db, secret, home.spill,
-                                         on_result=lambda result: context.log_event(observation(result)))
+                                         on_result=lambda result: context.log_event(observation(result)),
+                                         digests=home.landing_digests)
         con = connect(home.build_db, read_only=True)
         try:
             failures = reconciliation_failures(con)

@@ -22,10 +22,11 @@ class IngestProcessDied(ChildProcessError):
     """The ingest process ended without a report (killed, or out of memory)."""
 
 
-def _child(channel, landing: Path, build_db: Path, restricted_db: Path, secret: bytes, spill: Path | None) -> None:
+def _child(channel, landing: Path, build_db: Path, restricted_db: Path, secret: bytes, spill: Path | None,
+           digests: Path | None) -> None:
     try:
         report = ingest_landing(landing, build_db, restricted_db, secret, spill,
-                                on_result=lambda result: channel.send(("result", result)))
+                                on_result=lambda result: channel.send(("result", result)), digests=digests)
         channel.send(("report", report))
     except BaseException as error:  # noqa: BLE001 - handed to the parent, which raises it
         channel.send(("error", able_to_cross(error)))
@@ -35,11 +36,12 @@ def _child(channel, landing: Path, build_db: Path, restricted_db: Path, secret: 
 
 def ingest_landing_isolated(landing: Path, build_db: Path, restricted_db: Path, secret: bytes,
                             spill: Path | None = None,
-                            on_result: Callable[[DeliveryResult], None] | None = None) -> IngestReport:
+                            on_result: Callable[[DeliveryResult], None] | None = None,
+                            digests: Path | None = None) -> IngestReport:
     """``ingest_landing`` in a spawned child process: the same report, results and errors."""
     context = multiprocessing.get_context("spawn")
     receiving, sending = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(sending, landing, build_db, restricted_db, secret, spill),
+    child = context.Process(target=_child, args=(sending, landing, build_db, restricted_db, secret, spill, digests),
                             name="checkpoint-ingest")
     child.start()
     sending.close()  # the child holds the only sending end: its exit ends the parent's wait

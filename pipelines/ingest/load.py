@@ -20,7 +20,7 @@ from pipelines import dq
 from pipelines.contracts import SourceContract, Table, load_contract
 from pipelines.dq import DeliveryStatus, EventKind, Severity
 from pipelines.ingest import expectations
-from pipelines.ingest.discovery import LandedFile, take_unseen, unseen_bytes
+from pipelines.ingest.discovery import LandedFile, keep_digests, recall_digests, take_unseen, unseen_bytes
 from pipelines.ingest.prepare import (
     PREPARE_AHEAD_FROM_BYTES,
     PREPARE_WORKERS,
@@ -347,9 +347,11 @@ def ingest_delivery(con, restricted, landed: LandedFile, prepared: PreparedDeliv
 def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: bytes,
                    spill: Path | None = None,
                    on_result: Callable[[DeliveryResult], None] | None = None,
-                   prepare_ahead: bool | None = None) -> IngestReport:
+                   prepare_ahead: bool | None = None, digests: Path | None = None) -> IngestReport:
     """Take every file of the landing folder not seen before, in the contract's order;
-    ``on_result`` hears of each as soon as it is recorded (a run's progress).
+    ``on_result`` hears of each as soon as it is recorded (a run's progress). The files'
+    digests are taken up from the record ``digests`` and kept there for the next run
+    (``keep_digests``), so that a file seen before is not read again.
 
     DuckDB works within ingest's memory limit, spilling to ``spill`` beyond it. With
     ``prepare_ahead`` (by default, when the unseen deliveries are large), each delivery is read
@@ -358,6 +360,8 @@ def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: b
         raise FileNotFoundError(f"landing folder {landing} does not exist or is not a folder")
     build_db.parent.mkdir(parents=True, exist_ok=True)
     report = IngestReport()
+    if digests is not None:
+        recall_digests(digests)
     con = connect_writer(build_db, spill, ingest_memory_limit())
     restricted = open_restricted(restricted_db)
     try:
@@ -392,4 +396,6 @@ def ingest_landing(landing: Path, build_db: Path, restricted_db: Path, secret: b
     finally:
         con.close()
         restricted.close()
+    if digests is not None:
+        keep_digests(digests, landing)
     return report

@@ -50,7 +50,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from pipelines.contracts import raw_tables
-from pipelines.dbt.incremental import definitions_fingerprint, write_record
+from pipelines.dbt.incremental import definitions_fingerprint
+from pipelines.records import write_record
 from pipelines.settings import Home, connect, connect_writer, duckdb_config
 
 
