@@ -39,8 +39,6 @@ def test_a_digest_is_remembered_only_for_a_settled_file_and_forgotten_when_it_ch
     settled = os.stat(path).st_mtime_ns - 10_000_000_000
     os.utime(path, ns=(settled, settled))  # the change time is now; age it by reading later
     os.stat(path)
-    from pipelines.ingest import discovery
-
     real_settled = discovery._SETTLED_NS
     discovery._SETTLED_NS = 0  # judge the file settled as soon as it was changed
     try:
@@ -59,6 +57,8 @@ def test_digests_kept_by_one_process_spare_the_next_reading_the_files_that_still
     kept, changed, gone = (landing / "rms" / f"arrests_20260{m}.csv" for m in (1, 2, 3))
     for path in (kept, changed, gone):
         path.write_bytes(b"a,b\n1,2\n")
+        aged = os.stat(path).st_mtime_ns - 10_000_000_000
+        os.utime(path, ns=(aged, aged))  # so that rewriting it gives a new modification time, whatever the clock's tick
     monkeypatch.setattr(discovery, "_SETTLED_NS", 0)  # each file settled as soon as written
     monkeypatch.setattr(discovery, "_DIGESTS", {})  # a process of its own
     digest = sha256_of(kept)
@@ -66,7 +66,7 @@ def test_digests_kept_by_one_process_spare_the_next_reading_the_files_that_still
     record = tmp_path / "landing_digests.json"
     discovery.keep_digests(record, landing)
 
-    changed.write_bytes(b"a,b\n1,3\n")  # same size, new bytes: a new change time
+    changed.write_bytes(b"a,b\n1,3\n")  # same size, new bytes: a new identity
     gone.unlink()
     monkeypatch.setattr(discovery, "_DIGESTS", {})  # the next process
     discovery.recall_digests(record)

@@ -152,7 +152,7 @@ def recall_digests(record: Path) -> None:
 def keep_digests(record: Path, landing: Path) -> None:
     """Keep in ``record``, for the processes that follow, the digest this process knows of
     each file now under ``landing``, its identity unchanged: a file gone or changed since
-    leaves the record, which so stays the size of the landing folder."""
+    leaves the record, so the record holds what the landing folder holds, no more."""
     files = []
     for path, kind in _walk(landing):
         try:
