@@ -13,6 +13,13 @@
     {{ return(seen_order | int if seen_order else none) }}
 {% endmacro %}
 
+{#- An int_changes__* working set when every key is rebuilt: its one column, the key, as
+    text, and no rows. -#}
+{% macro no_changed_keys(key) %}
+select cast(null as varchar) as {{ key }}
+where false
+{% endmacro %}
+
 {#- Whether this run rebuilds only the changed keys of an existing table. -#}
 {% macro builds_changed_keys_only() %}
     {{ return(changes_since() is not none and is_incremental()) }}

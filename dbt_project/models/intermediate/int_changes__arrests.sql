@@ -7,8 +7,7 @@
 {% set since = changes_since() %}
 {% set previous = previous_build_of('int_arrests__versions') %}
 {% if since is none %}
-select cast(null as varchar) as arrest_id
-where false
+{{ no_changed_keys('arrest_id') }}
 {% else %}
 select distinct arrest_id
 from {{ ref('stg_rms__arrest_versions') }}

@@ -13,8 +13,7 @@ with changed_arrests as (
 )
 
 {% if since is none %}
-select cast(null as varchar) as custody_ref
-where false
+{{ no_changed_keys('custody_ref') }}
 {% else %}
 select custody_ref
 from {{ ref('stg_custody__custody_records') }}

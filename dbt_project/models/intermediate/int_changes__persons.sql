@@ -13,8 +13,7 @@ with changed_arrests as (
 )
 
 {% if since is none %}
-select cast(null as varchar) as person_pseudonym
-where false
+{{ no_changed_keys('person_pseudonym') }}
 {% else %}
 select person_pseudonym
 from {{ ref('stg_rms__arrest_versions') }}

@@ -8,8 +8,7 @@
 {% set since = changes_since() %}
 {% set previous = previous_build_of('int_sessions__chained') %}
 {% if since is none %}
-select cast(null as varchar) as contract_ref
-where false
+{{ no_changed_keys('contract_ref') }}
 {% else %}
 select cast(contract_ref as varchar) as contract_ref
 from {{ source('raw', 'programme_sessions') }}
