@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from pipelines.contracts import Column, Table, seed_values
 from pipelines.dq import Reason, ReasonKind
@@ -267,6 +268,27 @@ def _incoming(con: duckdb.DuckDBPyConnection, sheet: RawSheet, names: list[str])
         con.unregister(frame_name)
 
 
+# DuckDB's ``df()`` gives a whole-number column holding a null a pandas nullable type.
+NULLABLE_WHOLE_NUMBERS = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
+                          pa.int64(): pd.Int64Dtype()}
+
+
+def frame_of_arrow(table: pa.Table) -> pd.DataFrame:
+    """A DuckDB result fetched as Arrow, as the frame DuckDB's ``df()`` makes of it: a
+    whole-number column nullable where it holds a null, dates and times as datetime64[us],
+    text as pandas' Arrow-backed ``str`` (a column of nulls alone too, where ``df()`` leaves
+    Python objects). ``df()`` makes a Python object of every text value,
+    which pandas then turns into Arrow again: a national month of arrests, 0.5 to 0.66 s
+    against 0.2 s."""
+    columns = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_date(column.type) or pa.types.is_timestamp(column.type):
+            column = column.cast(pa.timestamp("us"))
+        nullable = NULLABLE_WHOLE_NUMBERS.get(column.type) if column.null_count else None
+        columns[name] = column.to_pandas(types_mapper={column.type: nullable}.get if nullable else None)
+    return pd.DataFrame(columns)
+
+
 def check_sheet(sheet: RawSheet, table: Table, month: str, secret: bytes,
                 con: duckdb.DuckDBPyConnection | None = None) -> CheckedSheet:
     """The contract's column and rule checks over every well-formed row, in one query; the
@@ -286,7 +308,8 @@ def check_sheet(sheet: RawSheet, table: Table, month: str, secret: bytes,
     dropped = ", ".join(["column_reasons", "rule_reasons"] +
                         [f'"{c.name}"' for c in table.columns if c.pii and not c.warehouse_name])
     try:
-        checked = con.execute(f"SELECT * EXCLUDE ({dropped}) FROM checked_rows ORDER BY row_number").df()
+        checked = frame_of_arrow(
+            con.sql(f"SELECT * EXCLUDE ({dropped}) FROM checked_rows ORDER BY row_number").to_arrow_table())
         failed = con.execute("SELECT row_number, column_reasons, rule_reasons FROM checked_rows "
                              "WHERE len(column_reasons) > 0 OR len(rule_reasons) > 0 ORDER BY row_number").fetchall()
     finally:
