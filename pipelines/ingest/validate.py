@@ -284,8 +284,7 @@ def frame_of_arrow(table: pa.Table) -> pd.DataFrame:
     for name, column in zip(table.column_names, table.columns, strict=True):
         if pa.types.is_date(column.type) or pa.types.is_timestamp(column.type):
             column = column.cast(pa.timestamp("us"))
-        nullable = NULLABLE_WHOLE_NUMBERS.get(column.type) if column.null_count else None
-        columns[name] = column.to_pandas(types_mapper={column.type: nullable}.get if nullable else None)
+        columns[name] = column.to_pandas(types_mapper=NULLABLE_WHOLE_NUMBERS.get if column.null_count else None)
     return pd.DataFrame(columns)
 
 
